@@ -3,17 +3,11 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
-	"github.com/portal-dev/portal/internal/version"
+	"github.com/portal-dev/portal/internal/cli"
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "version" {
-		fmt.Println(version.String())
-		return
-	}
-	fmt.Fprintln(os.Stderr, "usage: portal <up|apiserver|kubeconfig|version>")
-	os.Exit(2)
+	os.Exit(cli.Main(os.Args[1:]))
 }

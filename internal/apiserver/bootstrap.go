@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
 
 // SystemNamespaces exist from the start, as in every cluster.
@@ -34,5 +35,17 @@ func bootstrap(hc genericapiserver.PostStartHookContext, log *slog.Logger) error
 			}
 		}
 		return true, nil
+	})
+}
+
+// waitHealthy waits until /readyz answers ok through the loopback client.
+func waitHealthy(ctx context.Context, cfg *rest.Config) error {
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	return wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		body, err := client.Discovery().RESTClient().Get().AbsPath("/readyz").Param("exclude", "poststarthook/portal-ready").DoRaw(ctx)
+		return err == nil && string(body) == "ok", nil
 	})
 }

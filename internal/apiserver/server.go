@@ -25,24 +25,26 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/dynamiccertificates"
+	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	basecompatibility "k8s.io/component-base/compatibility"
 
 	"github.com/portal-dev/portal/internal/api/scheme"
+	"github.com/portal-dev/portal/internal/apiserver/openapi"
 	"github.com/portal-dev/portal/internal/registry"
 	"github.com/portal-dev/portal/internal/storage"
 	"github.com/portal-dev/portal/internal/version"
 )
 
 // Options configure the API server. The zero value plus a DataDir serves on
-// https://127.0.0.1:6443 with embedded etcd.
+// a free loopback port with embedded etcd.
 type Options struct {
 	// DataDir holds embedded etcd's data and the certificates.
 	DataDir string
 	// BindAddress is the address to serve on (default 127.0.0.1). Off
 	// loopback, anonymous requests are refused.
 	BindAddress string
-	// Port is the secure port (default 6443; 0 picks a free one).
+	// Port is the secure port; 0 picks a free one (the CLI's default is 6443).
 	Port int
 	// EtcdServers points at an external etcd cluster; empty means embedded.
 	EtcdServers []string
@@ -119,14 +121,15 @@ func (s *Server) Run(ctx context.Context, ready func(Ready)) error {
 	codecs := scheme.Codecs(sch)
 	cfg := genericapiserver.NewConfig(codecs)
 	cfg.EffectiveVersion = effectiveVersion()
+	namer := openapinamer.NewDefinitionNamer(sch)
+	cfg.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openapi.GetOpenAPIDefinitions, namer)
+	cfg.OpenAPIConfig.Info.Title = "Kubernetes"
+	cfg.OpenAPIConfig.Info.Version = "v" + version.KubernetesMajor + "." + version.KubernetesMinor + ".0"
+	cfg.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(openapi.GetOpenAPIDefinitions, namer)
+	cfg.OpenAPIV3Config.Info.Title = "Kubernetes"
+	cfg.OpenAPIV3Config.Info.Version = cfg.OpenAPIConfig.Info.Version
 
 	port := s.opts.Port
-	if port == 0 {
-		port = 6443
-	}
-	if port < 0 {
-		port = 0
-	}
 	secure := genericoptions.NewSecureServingOptions().WithLoopback()
 	secure.BindAddress = net.ParseIP(s.opts.BindAddress)
 	secure.BindPort = port
@@ -181,6 +184,17 @@ func (s *Server) Run(ctx context.Context, ready func(Ready)) error {
 		return bootstrap(hc, s.log)
 	})
 
+	url := "https://" + cfg.SecureServing.Listener.Addr().String()
+	if ready != nil {
+		// Ready once the API answers: after the system namespaces exist.
+		cfg.AddPostStartHookOrDie("portal-ready", func(hc genericapiserver.PostStartHookContext) error {
+			if err := waitHealthy(hc, hc.LoopbackClientConfig); err != nil {
+				return err
+			}
+			ready(Ready{URL: url})
+			return nil
+		})
+	}
 	completed := cfg.Complete(nil)
 	server, err := completed.New("portal-apiserver", genericapiserver.NewEmptyDelegate())
 	if err != nil {
@@ -192,17 +206,8 @@ func (s *Server) Run(ctx context.Context, ready func(Ready)) error {
 	if err := server.InstallAPIGroups(groups.named...); err != nil {
 		return fmt.Errorf("install API groups: %w", err)
 	}
-	prepared := server.PrepareRun()
-	addr := cfg.SecureServing.Listener.Addr().String()
-	url := "https://" + addr
-	if ready != nil {
-		server.AddPostStartHookOrDie("portal-ready", func(genericapiserver.PostStartHookContext) error {
-			ready(Ready{URL: url})
-			return nil
-		})
-	}
 	s.log.Info("apiserver serving", "url", url)
-	return prepared.RunWithContext(ctx)
+	return server.PrepareRun().RunWithContext(ctx)
 }
 
 // effectiveVersion reports the Kubernetes version portal's API matches.

@@ -47,10 +47,10 @@ func coreResources() []*Resource {
 		{
 			GroupVersion: gv, Name: "pods", Singular: "pod", Kind: "Pod", Namespaced: true,
 			ShortNames: []string{"po"}, Categories: []string{"all"},
-			New:        func() runtime.Object { return &corev1.Pod{} },
-			NewList:    func() runtime.Object { return &corev1.PodList{} },
-			Status:     true,
-			Fields:     podFields,
+			New:     func() runtime.Object { return &corev1.Pod{} },
+			NewList: func() runtime.Object { return &corev1.PodList{} },
+			Status:  true,
+			Fields:  podFields,
 			PrepareForCreate: func(_ context.Context, obj runtime.Object) {
 				pod := obj.(*corev1.Pod)
 				pod.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: qosClass(pod)}
@@ -60,9 +60,9 @@ func coreResources() []*Resource {
 		{
 			GroupVersion: gv, Name: "services", Singular: "service", Kind: "Service", Namespaced: true,
 			ShortNames: []string{"svc"}, Categories: []string{"all"},
-			New:        func() runtime.Object { return &corev1.Service{} },
-			NewList:    func() runtime.Object { return &corev1.ServiceList{} },
-			Status:     true,
+			New:     func() runtime.Object { return &corev1.Service{} },
+			NewList: func() runtime.Object { return &corev1.ServiceList{} },
+			Status:  true,
 			Fields: func(obj runtime.Object) fields.Set {
 				svc := obj.(*corev1.Service)
 				return fields.Set{"spec.clusterIP": svc.Spec.ClusterIP, "spec.type": string(svc.Spec.Type)}

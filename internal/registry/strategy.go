@@ -79,7 +79,7 @@ func (s *strategy) CheckGracefulDelete(ctx context.Context, obj runtime.Object, 
 	return s.r.GracefulDelete(ctx, obj, options)
 }
 
-func (s *strategy) WarningsOnCreate(context.Context, runtime.Object) []string      { return nil }
+func (s *strategy) WarningsOnCreate(context.Context, runtime.Object) []string { return nil }
 func (s *strategy) WarningsOnUpdate(context.Context, runtime.Object, runtime.Object) []string {
 	return nil
 }

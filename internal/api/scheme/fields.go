@@ -27,9 +27,9 @@ func SelectableFields() map[schema.GroupVersionKind][]string {
 			"involvedObject.resourceVersion", "involvedObject.fieldPath",
 			"reason", "reportingComponent", "source", "type",
 		},
-		corev1.SchemeGroupVersion.WithKind("Namespace"): {"status.phase"},
-		corev1.SchemeGroupVersion.WithKind("Secret"):    {"type"},
-		corev1.SchemeGroupVersion.WithKind("Node"):      {"spec.unschedulable"},
+		corev1.SchemeGroupVersion.WithKind("Namespace"):  {"status.phase"},
+		corev1.SchemeGroupVersion.WithKind("Secret"):     {"type"},
+		corev1.SchemeGroupVersion.WithKind("Node"):       {"spec.unschedulable"},
 		appsv1.SchemeGroupVersion.WithKind("ReplicaSet"): {"status.replicas"},
 		batchv1.SchemeGroupVersion.WithKind("Job"):       {"status.successful"},
 	}

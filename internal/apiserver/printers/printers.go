@@ -27,14 +27,18 @@ func ForClock(gr schema.GroupResource, now func() time.Time) rest.TableConvertor
 		now = time.Now
 	}
 	printers := map[schema.GroupResource]func() resourcePrinter{
-		{Group: "", Resource: "namespaces"}: namespacePrinter,
-		{Group: "", Resource: "nodes"}:      nodePrinter,
-		{Group: "", Resource: "pods"}:       podPrinter,
-		{Group: "", Resource: "services"}:   servicePrinter,
-		{Group: "", Resource: "endpoints"}:  endpointsPrinter,
-		{Group: "", Resource: "secrets"}:    secretPrinter,
-		{Group: "", Resource: "configmaps"}: configMapPrinter,
-		{Group: "", Resource: "events"}:     eventPrinter,
+		{Group: "", Resource: "namespaces"}:                      namespacePrinter,
+		{Group: "", Resource: "nodes"}:                           nodePrinter,
+		{Group: "", Resource: "pods"}:                            podPrinter,
+		{Group: "", Resource: "services"}:                        servicePrinter,
+		{Group: "", Resource: "endpoints"}:                       endpointsPrinter,
+		{Group: "", Resource: "secrets"}:                         secretPrinter,
+		{Group: "", Resource: "configmaps"}:                      configMapPrinter,
+		{Group: "", Resource: "events"}:                          eventPrinter,
+		{Group: "discovery.k8s.io", Resource: "endpointslices"}:  endpointSlicePrinter,
+		{Group: "networking.k8s.io", Resource: "ingresses"}:      ingressPrinter,
+		{Group: "networking.k8s.io", Resource: "ingressclasses"}: ingressClassPrinter,
+		{Group: "networking.k8s.io", Resource: "servicecidrs"}:   serviceCIDRPrinter,
 	}
 	build, ok := printers[gr]
 	if !ok {

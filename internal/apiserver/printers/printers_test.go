@@ -8,6 +8,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -30,14 +32,18 @@ func ptr[T any](v T) *T { return &v }
 
 // Group resources of the printed resources.
 var (
-	grNamespaces = schema.GroupResource{Resource: "namespaces"}
-	grNodes      = schema.GroupResource{Resource: "nodes"}
-	grPods       = schema.GroupResource{Resource: "pods"}
-	grServices   = schema.GroupResource{Resource: "services"}
-	grEndpoints  = schema.GroupResource{Resource: "endpoints"}
-	grSecrets    = schema.GroupResource{Resource: "secrets"}
-	grConfigMaps = schema.GroupResource{Resource: "configmaps"}
-	grEvents     = schema.GroupResource{Resource: "events"}
+	grNamespaces     = schema.GroupResource{Resource: "namespaces"}
+	grNodes          = schema.GroupResource{Resource: "nodes"}
+	grPods           = schema.GroupResource{Resource: "pods"}
+	grServices       = schema.GroupResource{Resource: "services"}
+	grEndpoints      = schema.GroupResource{Resource: "endpoints"}
+	grSecrets        = schema.GroupResource{Resource: "secrets"}
+	grConfigMaps     = schema.GroupResource{Resource: "configmaps"}
+	grEvents         = schema.GroupResource{Resource: "events"}
+	grEndpointSlices = schema.GroupResource{Group: "discovery.k8s.io", Resource: "endpointslices"}
+	grIngresses      = schema.GroupResource{Group: "networking.k8s.io", Resource: "ingresses"}
+	grIngressClasses = schema.GroupResource{Group: "networking.k8s.io", Resource: "ingressclasses"}
+	grServiceCIDRs   = schema.GroupResource{Group: "networking.k8s.io", Resource: "servicecidrs"}
 )
 
 // convert prints obj with the fixed clock and fails the test on error.
@@ -89,6 +95,10 @@ func TestColumnsMatchKube(t *testing.T) {
 		{gr: grSecrets, columns: []string{"Name", "Type", "Data", "Age"}},
 		{gr: grConfigMaps, columns: []string{"Name", "Data", "Age"}},
 		{gr: grEvents, columns: []string{"Last Seen", "Type", "Reason", "Object", "Subobject*", "Source*", "Message", "First Seen*", "Count*", "Name*"}},
+		{gr: grEndpointSlices, columns: []string{"Name", "AddressType", "Ports", "Endpoints", "Age"}},
+		{gr: grIngresses, columns: []string{"Name", "Class", "Hosts", "Address", "Ports", "Age"}},
+		{gr: grIngressClasses, columns: []string{"Name", "Controller", "Parameters", "Age"}},
+		{gr: grServiceCIDRs, columns: []string{"Name", "CIDRs", "Age"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.gr.String(), func(t *testing.T) {
@@ -154,14 +164,18 @@ func TestColumnTypesMatchKube(t *testing.T) {
 // checks the row is as wide as the column list, wide columns included.
 func TestEveryRowHasACellPerColumn(t *testing.T) {
 	objects := map[schema.GroupResource]runtime.Object{
-		grNamespaces: &corev1.Namespace{},
-		grNodes:      &corev1.Node{},
-		grPods:       &corev1.Pod{},
-		grServices:   &corev1.Service{},
-		grEndpoints:  &corev1.Endpoints{},
-		grSecrets:    &corev1.Secret{},
-		grConfigMaps: &corev1.ConfigMap{},
-		grEvents:     &corev1.Event{},
+		grNamespaces:     &corev1.Namespace{},
+		grNodes:          &corev1.Node{},
+		grPods:           &corev1.Pod{},
+		grServices:       &corev1.Service{},
+		grEndpoints:      &corev1.Endpoints{},
+		grSecrets:        &corev1.Secret{},
+		grConfigMaps:     &corev1.ConfigMap{},
+		grEvents:         &corev1.Event{},
+		grEndpointSlices: &discoveryv1.EndpointSlice{},
+		grIngresses:      &networkingv1.Ingress{},
+		grIngressClasses: &networkingv1.IngressClass{},
+		grServiceCIDRs:   &networkingv1.ServiceCIDR{},
 	}
 	for gr, obj := range objects {
 		t.Run(gr.String(), func(t *testing.T) {
@@ -365,14 +379,18 @@ func TestAge(t *testing.T) {
 func TestEveryListType(t *testing.T) {
 	a, b := metav1.ObjectMeta{Name: "a"}, metav1.ObjectMeta{Name: "b"}
 	lists := map[schema.GroupResource]runtime.Object{
-		grNamespaces: &corev1.NamespaceList{Items: []corev1.Namespace{{ObjectMeta: a}, {ObjectMeta: b}}},
-		grNodes:      &corev1.NodeList{Items: []corev1.Node{{ObjectMeta: a}, {ObjectMeta: b}}},
-		grPods:       &corev1.PodList{Items: []corev1.Pod{{ObjectMeta: a}, {ObjectMeta: b}}},
-		grServices:   &corev1.ServiceList{Items: []corev1.Service{{ObjectMeta: a}, {ObjectMeta: b}}},
-		grEndpoints:  &corev1.EndpointsList{Items: []corev1.Endpoints{{ObjectMeta: a}, {ObjectMeta: b}}},
-		grSecrets:    &corev1.SecretList{Items: []corev1.Secret{{ObjectMeta: a}, {ObjectMeta: b}}},
-		grConfigMaps: &corev1.ConfigMapList{Items: []corev1.ConfigMap{{ObjectMeta: a}, {ObjectMeta: b}}},
-		grEvents:     &corev1.EventList{Items: []corev1.Event{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grNamespaces:     &corev1.NamespaceList{Items: []corev1.Namespace{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grNodes:          &corev1.NodeList{Items: []corev1.Node{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grPods:           &corev1.PodList{Items: []corev1.Pod{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grServices:       &corev1.ServiceList{Items: []corev1.Service{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grEndpoints:      &corev1.EndpointsList{Items: []corev1.Endpoints{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grSecrets:        &corev1.SecretList{Items: []corev1.Secret{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grConfigMaps:     &corev1.ConfigMapList{Items: []corev1.ConfigMap{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grEvents:         &corev1.EventList{Items: []corev1.Event{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grEndpointSlices: &discoveryv1.EndpointSliceList{Items: []discoveryv1.EndpointSlice{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grIngresses:      &networkingv1.IngressList{Items: []networkingv1.Ingress{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grIngressClasses: &networkingv1.IngressClassList{Items: []networkingv1.IngressClass{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grServiceCIDRs:   &networkingv1.ServiceCIDRList{Items: []networkingv1.ServiceCIDR{{ObjectMeta: a}, {ObjectMeta: b}}},
 	}
 	for gr, list := range lists {
 		t.Run(gr.String(), func(t *testing.T) {

@@ -39,6 +39,12 @@ func ForClock(gr schema.GroupResource, now func() time.Time) rest.TableConvertor
 		{Group: "networking.k8s.io", Resource: "ingresses"}:      ingressPrinter,
 		{Group: "networking.k8s.io", Resource: "ingressclasses"}: ingressClassPrinter,
 		{Group: "networking.k8s.io", Resource: "servicecidrs"}:   serviceCIDRPrinter,
+		{Group: "apps", Resource: "deployments"}:                 deploymentPrinter,
+		{Group: "apps", Resource: "replicasets"}:                 replicaSetPrinter,
+		{Group: "apps", Resource: "statefulsets"}:                statefulSetPrinter,
+		{Group: "batch", Resource: "jobs"}:                       jobPrinter,
+		{Group: "batch", Resource: "cronjobs"}:                   cronJobPrinter,
+		{Group: "coordination.k8s.io", Resource: "leases"}:       leasePrinter,
 	}
 	build, ok := printers[gr]
 	if !ok {

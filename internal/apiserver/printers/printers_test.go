@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -44,6 +47,12 @@ var (
 	grIngresses      = schema.GroupResource{Group: "networking.k8s.io", Resource: "ingresses"}
 	grIngressClasses = schema.GroupResource{Group: "networking.k8s.io", Resource: "ingressclasses"}
 	grServiceCIDRs   = schema.GroupResource{Group: "networking.k8s.io", Resource: "servicecidrs"}
+	grDeployments    = schema.GroupResource{Group: "apps", Resource: "deployments"}
+	grReplicaSets    = schema.GroupResource{Group: "apps", Resource: "replicasets"}
+	grStatefulSets   = schema.GroupResource{Group: "apps", Resource: "statefulsets"}
+	grJobs           = schema.GroupResource{Group: "batch", Resource: "jobs"}
+	grCronJobs       = schema.GroupResource{Group: "batch", Resource: "cronjobs"}
+	grLeases         = schema.GroupResource{Group: "coordination.k8s.io", Resource: "leases"}
 )
 
 // convert prints obj with the fixed clock and fails the test on error.
@@ -99,6 +108,12 @@ func TestColumnsMatchKube(t *testing.T) {
 		{gr: grIngresses, columns: []string{"Name", "Class", "Hosts", "Address", "Ports", "Age"}},
 		{gr: grIngressClasses, columns: []string{"Name", "Controller", "Parameters", "Age"}},
 		{gr: grServiceCIDRs, columns: []string{"Name", "CIDRs", "Age"}},
+		{gr: grDeployments, columns: []string{"Name", "Ready", "Up-to-date", "Available", "Age", "Containers*", "Images*", "Selector*"}},
+		{gr: grReplicaSets, columns: []string{"Name", "Desired", "Current", "Ready", "Age", "Containers*", "Images*", "Selector*"}},
+		{gr: grStatefulSets, columns: []string{"Name", "Ready", "Age", "Containers*", "Images*"}},
+		{gr: grJobs, columns: []string{"Name", "Status", "Completions", "Duration", "Age", "Containers*", "Images*", "Selector*"}},
+		{gr: grCronJobs, columns: []string{"Name", "Schedule", "Timezone", "Suspend", "Active", "Last Schedule", "Age", "Containers*", "Images*", "Selector*"}},
+		{gr: grLeases, columns: []string{"Name", "Holder", "Age"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.gr.String(), func(t *testing.T) {
@@ -141,8 +156,13 @@ func TestColumnTypesMatchKube(t *testing.T) {
 		column string
 		typ    string
 	}{
+		{gr: grReplicaSets, column: "Desired", typ: "integer"},
+		{gr: grReplicaSets, column: "Ready", typ: "integer"},
+		{gr: grCronJobs, column: "Suspend", typ: "boolean"},
+		{gr: grCronJobs, column: "Active", typ: "integer"},
 		{gr: grPods, column: "Restarts", typ: "string"},
 		{gr: grSecrets, column: "Data", typ: "string"},
+		{gr: grDeployments, column: "Up-to-date", typ: "string"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.gr.Resource+"/"+tt.column, func(t *testing.T) {
@@ -176,6 +196,12 @@ func TestEveryRowHasACellPerColumn(t *testing.T) {
 		grIngresses:      &networkingv1.Ingress{},
 		grIngressClasses: &networkingv1.IngressClass{},
 		grServiceCIDRs:   &networkingv1.ServiceCIDR{},
+		grDeployments:    &appsv1.Deployment{},
+		grReplicaSets:    &appsv1.ReplicaSet{},
+		grStatefulSets:   &appsv1.StatefulSet{},
+		grJobs:           &batchv1.Job{},
+		grCronJobs:       &batchv1.CronJob{},
+		grLeases:         &coordinationv1.Lease{},
 	}
 	for gr, obj := range objects {
 		t.Run(gr.String(), func(t *testing.T) {
@@ -391,6 +417,12 @@ func TestEveryListType(t *testing.T) {
 		grIngresses:      &networkingv1.IngressList{Items: []networkingv1.Ingress{{ObjectMeta: a}, {ObjectMeta: b}}},
 		grIngressClasses: &networkingv1.IngressClassList{Items: []networkingv1.IngressClass{{ObjectMeta: a}, {ObjectMeta: b}}},
 		grServiceCIDRs:   &networkingv1.ServiceCIDRList{Items: []networkingv1.ServiceCIDR{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grDeployments:    &appsv1.DeploymentList{Items: []appsv1.Deployment{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grReplicaSets:    &appsv1.ReplicaSetList{Items: []appsv1.ReplicaSet{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grStatefulSets:   &appsv1.StatefulSetList{Items: []appsv1.StatefulSet{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grJobs:           &batchv1.JobList{Items: []batchv1.Job{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grCronJobs:       &batchv1.CronJobList{Items: []batchv1.CronJob{{ObjectMeta: a}, {ObjectMeta: b}}},
+		grLeases:         &coordinationv1.LeaseList{Items: []coordinationv1.Lease{{ObjectMeta: a}, {ObjectMeta: b}}},
 	}
 	for gr, list := range lists {
 		t.Run(gr.String(), func(t *testing.T) {

@@ -265,6 +265,28 @@ func TestPodRow(t *testing.T) {
 			want: [3]string{"1/2", "Init:1/2", "0"},
 		},
 		{
+			// Once Initialized is True the app containers decide the
+			// status and only their restarts count.
+			name: "initialized pod looks past a stale init container state",
+			pod: corev1.Pod{
+				Spec: corev1.PodSpec{InitContainers: containers("migrate"), Containers: containers("web")},
+				Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: readyConditions,
+					InitContainerStatuses: []corev1.ContainerStatus{waiting("migrate", "", 1)},
+					ContainerStatuses:     []corev1.ContainerStatus{lastTerminated(waiting("web", "CrashLoopBackOff", 2), 30*time.Second)}},
+			},
+			want: [3]string{"0/1", "CrashLoopBackOff", "2 (30s ago)"},
+		},
+		{
+			name: "initialized pod keeps the init reason when app containers say nothing",
+			pod: corev1.Pod{
+				Spec: corev1.PodSpec{InitContainers: containers("migrate"), Containers: containers("web")},
+				Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: readyConditions,
+					InitContainerStatuses: []corev1.ContainerStatus{waiting("migrate", "", 1)},
+					ContainerStatuses:     []corev1.ContainerStatus{running("web", true, 0)}},
+			},
+			want: [3]string{"1/1", "Init:0/1", "0"},
+		},
+		{
 			name: "terminating",
 			pod: corev1.Pod{
 				ObjectMeta: metav1.ObjectMeta{DeletionTimestamp: agoPtr(time.Second)},

@@ -14,7 +14,10 @@ import (
 
 // For returns the table convertor kube-apiserver would use for gr, reading
 // the wall clock for AGE-style cells. Resources this package does not print
-// get rest.NewDefaultTableConvertor(gr) (NAME and CREATED AT).
+// get rest.NewDefaultTableConvertor(gr) (NAME and CREATED AT). Call it once
+// per resource when wiring its storage; the convertor is stateless and safe
+// for concurrent use. It prints the resource's object and list types only and
+// returns an error for any other object.
 func For(gr schema.GroupResource) rest.TableConvertor {
 	return ForClock(gr, time.Now)
 }

@@ -31,6 +31,7 @@ import (
 
 	"github.com/portal-dev/portal/internal/api/scheme"
 	"github.com/portal-dev/portal/internal/apiserver/openapi"
+	"github.com/portal-dev/portal/internal/apiserver/printers"
 	"github.com/portal-dev/portal/internal/registry"
 	"github.com/portal-dev/portal/internal/storage"
 	"github.com/portal-dev/portal/internal/version"
@@ -242,6 +243,9 @@ func buildGroups(sch *runtime.Scheme, codecs serializer.CodecFactory, getter *st
 	var namespaces rest.Getter
 	paramCodec := runtime.NewParameterCodec(sch)
 	for _, r := range registry.Resources() {
+		if r.TableConvertor == nil {
+			r.TableConvertor = printers.For(r.GroupResource())
+		}
 		paths, store, err := registry.Build(r, getter, sch)
 		if err != nil {
 			return out, nil, err

@@ -7,8 +7,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/portal-dev/portal/internal/apiserver"
+	"github.com/portal-dev/portal/internal/controller/manager"
 )
 
 func upCommand() *cobra.Command {
@@ -54,6 +56,13 @@ func upCommand() *cobra.Command {
 // runControlPlane runs the controllers against the API server named in the
 // kubeconfig until ctx ends.
 func runControlPlane(ctx context.Context, kubeconfig string) error {
-	<-ctx.Done()
-	return nil
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return fmt.Errorf("controllers: %w", err)
+	}
+	mgr, err := manager.New(manager.Options{Config: cfg, Log: slog.Default().With("component", "controllers")})
+	if err != nil {
+		return err
+	}
+	return mgr.Run(ctx)
 }

@@ -8,7 +8,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	storeerr "k8s.io/apiserver/pkg/storage/errors"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/apiserver/pkg/storage"
 )
 
 // decorateNamespaces gives namespaces kube-apiserver's two-phase deletion: a
@@ -51,15 +53,29 @@ func (n *NamespaceREST) Delete(ctx context.Context, name string, deleteValidatio
 	if ns.DeletionTimestamp != nil {
 		return ns, false, nil
 	}
-	next := ns.DeepCopy()
-	now := metav1.Now()
-	next.DeletionTimestamp = &now
-	zero := int64(0)
-	next.DeletionGracePeriodSeconds = &zero
-	next.Status.Phase = corev1.NamespaceTerminating
-	out, _, err := n.Store.Store.Update(ctx, name, rest.DefaultUpdatedObjectInfo(next), nil, nil, false, &metav1.UpdateOptions{})
+	// Mark it Terminating straight in storage: the update strategy would
+	// refuse a new deletionTimestamp, which only deletion may set.
+	key, err := n.Store.KeyFunc(ctx, name)
 	if err != nil {
 		return nil, false, err
+	}
+	out := &corev1.Namespace{}
+	err = n.Store.Storage.GuaranteedUpdate(ctx, key, out, false, &storage.Preconditions{UID: &ns.UID},
+		func(existing runtime.Object, _ storage.ResponseMeta) (runtime.Object, *uint64, error) {
+			cur := existing.(*corev1.Namespace)
+			if cur.DeletionTimestamp != nil {
+				return cur, nil, nil
+			}
+			next := cur.DeepCopy()
+			now := metav1.Now()
+			zero := int64(0)
+			next.DeletionTimestamp = &now
+			next.DeletionGracePeriodSeconds = &zero
+			next.Status.Phase = corev1.NamespaceTerminating
+			return next, nil, nil
+		}, false, nil)
+	if err != nil {
+		return nil, false, storeerr.InterpretUpdateError(err, corev1.Resource("namespaces"), name)
 	}
 	return out, false, nil
 }

@@ -7,7 +7,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/registry/generic"
-	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	serverstorage "k8s.io/apiserver/pkg/server/storage"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
 )
@@ -109,7 +108,7 @@ func (o *RESTOptions) GetRESTOptions(gr schema.GroupResource, example runtime.Ob
 		ResourcePrefix:          "/" + strings.TrimPrefix(prefixFor(gr), "/"),
 	}
 	if o.Config.WatchCache {
-		opts.Decorator = genericregistry.StorageWithCacher()
+		opts.Decorator = cachedWithHistory()
 	}
 	return opts, nil
 }

@@ -165,7 +165,9 @@ func maxResources(into, other corev1.ResourceList) {
 }
 
 // everyContainerLimits reports whether every container and init container
-// of the pod sets a limit for the resource.
+// of the pod sets a limit for the resource. kube's helper for this
+// (AllContainersHaveLimitForResource) could not be read; counting init
+// containers is this package's reading of "all containers".
 func everyContainerLimits(pod *corev1.Pod, name corev1.ResourceName) bool {
 	for _, containers := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
 		for i := range containers {

@@ -313,3 +313,58 @@ func TestVolume(t *testing.T) {
 		})
 	}
 }
+
+func TestAggregateContainers(t *testing.T) {
+	always := ptr.To(corev1.ContainerRestartPolicyAlways)
+	cpu := func(s string) corev1.ResourceRequirements {
+		return corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: q(s)}}
+	}
+	pod := &corev1.Pod{Spec: corev1.PodSpec{
+		InitContainers: []corev1.Container{
+			{Name: "migrate", Resources: cpu("2")},                         // alone: 2
+			{Name: "proxy", RestartPolicy: always, Resources: cpu("100m")}, // sidecar, runs throughout
+			{Name: "warm", Resources: cpu("1")},                            // with the sidecar: 1100m
+		},
+		Containers: []corev1.Container{{Name: "app", Resources: cpu("500m")}},
+	}}
+	got := aggregateContainers(pod, requestsOf)
+	// Running: app 500m + proxy 100m = 600m; init peak: migrate's 2 wins.
+	mustEqual(t, got, corev1.ResourceList{corev1.ResourceCPU: q("2")})
+
+	pod.Spec.InitContainers[0].Resources = cpu("200m")
+	got = aggregateContainers(pod, requestsOf)
+	// Init peak is now warm + proxy = 1100m, above the running 600m.
+	mustEqual(t, got, corev1.ResourceList{corev1.ResourceCPU: q("1100m")})
+}
+
+func TestPodLevelHugePageLimits(t *testing.T) {
+	huge := corev1.ResourceName("hugepages-2Mi")
+	pod := &corev1.Pod{Spec: corev1.PodSpec{
+		Resources: &corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: q("1Gi")}},
+		Containers: []corev1.Container{
+			{Name: "a", Image: "app:1", Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{huge: q("4Mi")}}},
+			{Name: "b", Image: "app:1", Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{huge: q("2Mi")}}},
+		},
+	}}
+	Pod(pod)
+	mustEqual(t, pod.Spec.Resources.Limits, corev1.ResourceList{corev1.ResourceMemory: q("1Gi"), huge: q("6Mi")})
+	// Hugepages cannot be overcommitted, so requests take them from the
+	// pod-level limit, and memory from its limit.
+	mustEqual(t, pod.Spec.Resources.Requests, corev1.ResourceList{corev1.ResourceMemory: q("1Gi"), huge: q("6Mi")})
+}
+
+func TestLegacyVolumeSources(t *testing.T) {
+	v := &corev1.Volume{Name: "az", VolumeSource: corev1.VolumeSource{AzureDisk: &corev1.AzureDiskVolumeSource{DiskName: "d", DataDiskURI: "u"}}}
+	Volume(v)
+	mustEqual(t, *v.AzureDisk, corev1.AzureDiskVolumeSource{DiskName: "d", DataDiskURI: "u",
+		CachingMode: ptr.To(corev1.AzureDataDiskCachingReadWrite), Kind: ptr.To(corev1.AzureSharedBlobDisk),
+		FSType: ptr.To("ext4"), ReadOnly: ptr.To(false)})
+
+	v = &corev1.Volume{Name: "sio", VolumeSource: corev1.VolumeSource{ScaleIO: &corev1.ScaleIOVolumeSource{Gateway: "g", System: "s"}}}
+	Volume(v)
+	mustEqual(t, *v.ScaleIO, corev1.ScaleIOVolumeSource{Gateway: "g", System: "s", StorageMode: "ThinProvisioned", FSType: "xfs"})
+
+	v = &corev1.Volume{Name: "iscsi", VolumeSource: corev1.VolumeSource{ISCSI: &corev1.ISCSIVolumeSource{TargetPortal: "10.0.0.1:3260"}}}
+	Volume(v)
+	mustEqual(t, v.ISCSI.ISCSIInterface, "default")
+}

@@ -29,6 +29,7 @@ import (
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	basecompatibility "k8s.io/component-base/compatibility"
 
+	"github.com/portal-dev/portal/internal/api/defaults"
 	"github.com/portal-dev/portal/internal/api/scheme"
 	"github.com/portal-dev/portal/internal/apiserver/openapi"
 	"github.com/portal-dev/portal/internal/apiserver/printers"
@@ -117,6 +118,9 @@ func (s *Server) Run(ctx context.Context, ready func(Ready)) error {
 
 	sch, err := scheme.New()
 	if err != nil {
+		return err
+	}
+	if err := defaults.Register(sch); err != nil {
 		return err
 	}
 	codecs := scheme.Codecs(sch)

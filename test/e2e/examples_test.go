@@ -85,7 +85,7 @@ func TestTutorialExamples(t *testing.T) {
 			for j, res := range tc.get {
 				got := c.MustKubectl("get", "-n", ns, res)
 				for _, w := range tc.want[j*2 : j*2+2] {
-					if !regexp.MustCompile(`(?m)`+w).MatchString(got) {
+					if !regexp.MustCompile(`(?m)` + w).MatchString(got) {
 						t.Fatalf("kubectl get %s does not match %q:\n%s", res, w, got)
 					}
 				}

@@ -159,4 +159,3 @@ func (c *Controller) namespacedResources() ([]schema.GroupVersionResource, error
 	}
 	return out, nil
 }
-

@@ -37,7 +37,7 @@ var ErrNoPools = errors.New("no address pool configured")
 // by an opaque key (namespace/name).
 type Allocator struct {
 	pools     []Pool
-	allocated map[string]*allocation        // service -> its address
+	allocated map[string]*allocation         // service -> its address
 	users     map[netip.Addr]map[string]bool // address -> services on it
 }
 

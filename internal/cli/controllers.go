@@ -6,6 +6,7 @@ import (
 
 func controllersCommand() *cobra.Command {
 	var kubeconfig string
+	var pools poolsFlag
 	cmd := &cobra.Command{
 		Use:   "controllers",
 		Short: "Run only the controllers, against the API server in --kubeconfig",
@@ -13,10 +14,11 @@ func controllersCommand() *cobra.Command {
 		RunE: func(*cobra.Command, []string) error {
 			ctx, cancel := signalContext()
 			defer cancel()
-			return runControlPlane(ctx, kubeconfig)
+			return runControlPlane(ctx, kubeconfig, pools.pools)
 		},
 	}
 	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the API server")
 	_ = cmd.MarkFlagRequired("kubeconfig")
+	addPoolsFlag(cmd.Flags(), &pools)
 	return cmd
 }

@@ -11,10 +11,12 @@ import (
 
 	"github.com/portal-dev/portal/internal/apiserver"
 	"github.com/portal-dev/portal/internal/controller/manager"
+	"github.com/portal-dev/portal/internal/ipam/lb"
 )
 
 func upCommand() *cobra.Command {
 	var f apiserverFlags
+	var pools poolsFlag
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run everything on this machine: API server with embedded etcd, controllers and the node agent",
@@ -41,7 +43,7 @@ func upCommand() *cobra.Command {
 						return fmt.Errorf("write kubeconfig: %w", err)
 					}
 					fmt.Fprintf(cmd.OutOrStdout(), "portal is up: API server %s\n\n  export KUBECONFIG=%s\n  kubectl get namespaces\n\n", r.URL, path)
-					return runControlPlane(ctx, path)
+					return runControlPlane(ctx, path, pools.pools)
 				}
 			})
 			err = g.Wait()
@@ -50,17 +52,19 @@ func upCommand() *cobra.Command {
 		},
 	}
 	f.add(cmd.Flags())
+	addPoolsFlag(cmd.Flags(), &pools)
 	return cmd
 }
 
 // runControlPlane runs the controllers against the API server named in the
-// kubeconfig until ctx ends.
-func runControlPlane(ctx context.Context, kubeconfig string) error {
+// kubeconfig until ctx ends. pools are the LoadBalancer address pools.
+func runControlPlane(ctx context.Context, kubeconfig string, pools []lb.Pool) error {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return fmt.Errorf("controllers: %w", err)
 	}
-	mgr, err := manager.New(manager.Options{Config: cfg, Log: slog.Default().With("component", "controllers")})
+	mgr, err := manager.New(manager.Options{Config: cfg, Log: slog.Default().With("component", "controllers"),
+		LoadBalancerPools: pools})
 	if err != nil {
 		return err
 	}

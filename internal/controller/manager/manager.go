@@ -11,7 +11,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/portal-dev/portal/internal/controller/events"
+	"github.com/portal-dev/portal/internal/controller/loadbalancer"
 	"github.com/portal-dev/portal/internal/controller/namespace"
+	"github.com/portal-dev/portal/internal/ipam/lb"
 )
 
 // Options configure the controllers.
@@ -19,6 +22,9 @@ type Options struct {
 	// Config reaches the API server.
 	Config *rest.Config
 	Log    *slog.Logger
+	// LoadBalancerPools are the addresses Services of type LoadBalancer
+	// get. None (the default) leaves them <pending>.
+	LoadBalancerPools []lb.Pool
 }
 
 // Manager runs the controllers.
@@ -33,6 +39,9 @@ func New(opts Options) (*Manager, error) {
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
+	}
+	if err := lb.ValidatePools(opts.LoadBalancerPools); err != nil {
+		return nil, fmt.Errorf("controllers: %w", err)
 	}
 	return &Manager{opts: opts}, nil
 }
@@ -51,9 +60,16 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	factory := informers.NewSharedInformerFactory(client, 0)
 	ns := namespace.New(client, dyn, factory, m.opts.Log.With("controller", "namespace"))
+	recorder := events.NewRecorder(client, events.Component)
+	defer recorder.Shutdown()
+	lbc, err := loadbalancer.New(client, factory, recorder, m.opts.LoadBalancerPools, m.opts.Log.With("controller", "loadbalancer"))
+	if err != nil {
+		return fmt.Errorf("controllers: %w", err)
+	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ns.Run(ctx) })
+	g.Go(func() error { return lbc.Run(ctx) })
 	return g.Wait()
 }

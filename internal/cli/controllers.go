@@ -2,6 +2,8 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/portal-dev/portal/internal/controller/manager"
 )
 
 func controllersCommand() *cobra.Command {
@@ -14,7 +16,7 @@ func controllersCommand() *cobra.Command {
 		RunE: func(*cobra.Command, []string) error {
 			ctx, cancel := signalContext()
 			defer cancel()
-			return runControlPlane(ctx, kubeconfig, pools.pools)
+			return runControlPlane(ctx, kubeconfig, manager.Options{LoadBalancerPools: pools.pools})
 		},
 	}
 	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the API server")

@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -11,7 +14,6 @@ import (
 
 	"github.com/portal-dev/portal/internal/apiserver"
 	"github.com/portal-dev/portal/internal/controller/manager"
-	"github.com/portal-dev/portal/internal/ipam/lb"
 )
 
 func upCommand() *cobra.Command {
@@ -43,7 +45,10 @@ func upCommand() *cobra.Command {
 						return fmt.Errorf("write kubeconfig: %w", err)
 					}
 					fmt.Fprintf(cmd.OutOrStdout(), "portal is up: API server %s\n\n  export KUBECONFIG=%s\n  kubectl get namespaces\n\n", r.URL, path)
-					return runControlPlane(ctx, path, pools.pools)
+					return runControlPlane(ctx, path, manager.Options{
+						LoadBalancerPools: pools.pools,
+						Identity:          upIdentity(f.opts.DataDir),
+					})
 				}
 			})
 			err = g.Wait()
@@ -57,16 +62,28 @@ func upCommand() *cobra.Command {
 }
 
 // runControlPlane runs the controllers against the API server named in the
-// kubeconfig until ctx ends. pools are the LoadBalancer address pools.
-func runControlPlane(ctx context.Context, kubeconfig string, pools []lb.Pool) error {
+// kubeconfig until ctx ends; it fills in opts' Config and Log.
+func runControlPlane(ctx context.Context, kubeconfig string, opts manager.Options) error {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return fmt.Errorf("controllers: %w", err)
 	}
-	mgr, err := manager.New(manager.Options{Config: cfg, Log: slog.Default().With("component", "controllers"),
-		LoadBalancerPools: pools})
+	opts.Config, opts.Log = cfg, slog.Default().With("component", "controllers")
+	mgr, err := manager.New(opts)
 	if err != nil {
 		return err
 	}
 	return mgr.Run(ctx)
+}
+
+// upIdentity is the leader-election identity of `portal up` on dataDir: the
+// same across restarts, so a restarted portal takes its controllers' lease
+// back at once, and different for every data directory.
+func upIdentity(dataDir string) string {
+	host, _ := os.Hostname()
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs
+	}
+	sum := sha256.Sum256([]byte(dataDir))
+	return fmt.Sprintf("portal-up_%s_%x", host, sum[:6])
 }

@@ -29,7 +29,8 @@
 // State: the allocator lives in memory. Run rebuilds it from the Services'
 // current statuses before it handles any change, so a restart keeps every
 // address where it is. That makes this controller the only writer of the
-// addresses it hands out: running several instances against one API server
-// needs leader election (see internal/controller/manager), or two of them
-// would hand out the same address twice.
+// addresses it hands out: two instances running at once against one API
+// server would hand out the same address twice. The manager prevents that
+// with leader election (internal/controller/manager); whoever runs this
+// controller without the manager must do the same.
 package loadbalancer

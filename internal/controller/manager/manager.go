@@ -25,6 +25,12 @@ type Options struct {
 	// LoadBalancerPools are the addresses Services of type LoadBalancer
 	// get. None (the default) leaves them <pending>.
 	LoadBalancerPools []lb.Pool
+	// Identity names this process in the leader election on the Lease
+	// kube-system/portal-controllers; only the holder runs controllers.
+	// Empty means RandomIdentity(). A process that restarts with the
+	// identity it had takes its lease back at once instead of waiting for
+	// it to expire.
+	Identity string
 }
 
 // Manager runs the controllers.
@@ -46,7 +52,8 @@ func New(opts Options) (*Manager, error) {
 	return &Manager{opts: opts}, nil
 }
 
-// Run runs every controller until ctx ends or one fails.
+// Run runs every controller until ctx ends or one fails, while this process
+// holds the controllers' Lease (see election).
 func (m *Manager) Run(ctx context.Context) error {
 	cfg := rest.CopyConfig(m.opts.Config)
 	cfg.QPS, cfg.Burst = 200, 400
@@ -58,6 +65,14 @@ func (m *Manager) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("controllers: %w", err)
 	}
+	return newElection(client, m.opts.Identity, m.opts.Log).lead(ctx, func(ctx context.Context) error {
+		return m.run(ctx, client, dyn)
+	})
+}
+
+// run runs every controller for one term as leader: fresh informers, so a
+// new term starts from what the API holds, not from a previous term's cache.
+func (m *Manager) run(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface) error {
 	factory := informers.NewSharedInformerFactory(client, 0)
 	ns := namespace.New(client, dyn, factory, m.opts.Log.With("controller", "namespace"))
 	recorder := events.NewRecorder(client, events.Component)

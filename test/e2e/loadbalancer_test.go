@@ -88,8 +88,12 @@ func TestLoadBalancerFromPool(t *testing.T) {
 	shared := externalIP(t, c, "lb", "dns-tcp", `127\.100\.0\.\d+`)
 	externalIP(t, c, "lb", "dns-udp", regexp.QuoteMeta(shared))
 
-	// Not a LoadBalancer any more: the address goes away.
-	c.MustKubectl("patch", "svc", "-n", "lb", "web", "-p", `{"spec":{"type":"ClusterIP"}}`)
+	// Not a LoadBalancer any more: the address goes away. The patch clears
+	// the LoadBalancer-only fields itself (kube-apiserver would drop them on
+	// a type change), so it does not depend on the API server doing that.
+	c.MustKubectl("patch", "svc", "-n", "lb", "web", "--type", "merge", "-p",
+		`{"spec":{"type":"ClusterIP","allocateLoadBalancerNodePorts":null,"externalTrafficPolicy":null,`+
+			`"ports":[{"port":80,"targetPort":8080,"protocol":"TCP"}]}}`)
 	externalIP(t, c, "lb", "web", `<none>`)
 
 	// A restart keeps every address where it was.

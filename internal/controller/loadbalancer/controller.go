@@ -98,12 +98,12 @@ func (c *Controller) enqueue(svc *corev1.Service) {
 }
 
 // Run rebuilds the allocations from the Services' statuses, then handles
-// Service changes until ctx ends. The informer factory must be started by
-// the caller.
+// Service changes until ctx ends, and returns nil then. The informer
+// factory must be started by the caller.
 func (c *Controller) Run(ctx context.Context) error {
 	defer c.queue.ShutDown()
 	if !cache.WaitForCacheSync(ctx.Done(), c.synced) {
-		return ctx.Err()
+		return nil // stopped before the cache was ready
 	}
 	if err := c.rebuild(); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -53,7 +54,8 @@ func RandomIdentity() string {
 // lead campaigns for the Lease and calls run while holding it. run's
 // context ends when ctx does or when the lease is lost; in the second case
 // lead waits for run to return and campaigns again. It returns when ctx
-// ends (run's error, or nil) or when run fails. The lease is released only
+// ends (nil, or run's error if that is not a cancellation) or when run
+// fails. The lease is released only
 // after run has returned, so a successor never overlaps with it.
 func (e election) lead(ctx context.Context, run func(context.Context) error) error {
 	lock := &resourcelock.LeaseLock{
@@ -125,6 +127,11 @@ func (e election) lead(ctx context.Context, run func(context.Context) error) err
 		stopElecting()
 		switch {
 		case ctx.Err() != nil:
+			// Stopping is not a failure, even when it cut a
+			// controller's start short.
+			if errors.Is(runErr, context.Canceled) || errors.Is(runErr, context.DeadlineExceeded) {
+				return nil
+			}
 			return runErr
 		case runErr != nil:
 			return runErr

@@ -127,3 +127,22 @@ func TestRunErrorEndsLead(t *testing.T) {
 		t.Fatalf("err %v, want boom", err)
 	}
 }
+
+// TestStopIsClean: controllers that report the cancellation when they are
+// stopped (as one cut short before its cache synced does) do not make
+// lead fail.
+func TestStopIsClean(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- testElection(fake.NewClientset(), "a").lead(ctx, func(ctx context.Context) error {
+			<-ctx.Done()
+			return ctx.Err()
+		})
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("lead = %v, want nil", err)
+	}
+}

@@ -2,6 +2,7 @@ package validation
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -185,4 +186,18 @@ func validateNonSpecialIP(value string, fldPath *field.Path) field.ErrorList {
 		allErrs = append(allErrs, field.Invalid(fldPath, value, "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"))
 	}
 	return allErrs
+}
+
+func joinMsgs(msgs []string) string { return strings.Join(msgs, ";") }
+
+// sortedKeys returns m's keys in order. kube walks maps in Go's random order;
+// sorting keeps error lists deterministic while still being an order kube can
+// produce.
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -74,7 +74,11 @@ func TestValidateConfigMap(t *testing.T) {
 	}
 
 	old := cm(func(c *corev1.ConfigMap) { c.ResourceVersion = "1"; c.Immutable = ptr(true) })
-	changed := cm(func(c *corev1.ConfigMap) { c.ResourceVersion = "1"; c.Immutable = ptr(true); c.Data["app.conf"] = "x=2" })
+	changed := cm(func(c *corev1.ConfigMap) {
+		c.ResourceVersion = "1"
+		c.Immutable = ptr(true)
+		c.Data["app.conf"] = "x=2"
+	})
 	checkMessage(t, "", "ConfigMap", "conf", ValidateConfigMapUpdate(changed, old),
 		"ConfigMap \"conf\" is invalid: data: Forbidden: field is immutable when `immutable` is set")
 	unlocked := cm(func(c *corev1.ConfigMap) { c.ResourceVersion = "1" })

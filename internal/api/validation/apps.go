@@ -25,7 +25,7 @@ var strictSelector = metav1validation.LabelSelectorValidationOptions{AllowInvali
 // durations non-negative, selector present, non-empty and matching the
 // template labels, the pod template, restartPolicy Always, and the strategy.
 func ValidateDeployment(d *appsv1.Deployment) field.ErrorList {
-	allErrs := ValidateObjectMeta(&d.ObjectMeta, true, NameIsDNSSubdomain, field.NewPath("metadata"))
+	allErrs := ValidateObjectMeta(&d.ObjectMeta, true, nameIsDNSSubdomain, field.NewPath("metadata"))
 	return append(allErrs, validateDeploymentSpec(&d.Spec, field.NewPath("spec"))...)
 }
 
@@ -82,7 +82,7 @@ func validateRollingUpdateDeployment(ru *appsv1.RollingUpdateDeployment, fldPath
 // ValidateReplicaSet checks an apps/v1 ReplicaSet on create, with the
 // selector/template rules Deployments share.
 func ValidateReplicaSet(rs *appsv1.ReplicaSet) field.ErrorList {
-	allErrs := ValidateObjectMeta(&rs.ObjectMeta, true, NameIsDNSSubdomain, field.NewPath("metadata"))
+	allErrs := ValidateObjectMeta(&rs.ObjectMeta, true, nameIsDNSSubdomain, field.NewPath("metadata"))
 	return append(allErrs, validateReplicaSetSpec(&rs.Spec, field.NewPath("spec"))...)
 }
 
@@ -137,7 +137,7 @@ func validateReplicaSelectorAndTemplate(sel *metav1.LabelSelector, tmpl *corev1.
 // beyond restartPolicy and activeDeadlineSeconds; labels must match the
 // selector.
 func ValidateStatefulSet(ss *appsv1.StatefulSet) field.ErrorList {
-	allErrs := ValidateObjectMeta(&ss.ObjectMeta, true, NameIsDNSLabel, field.NewPath("metadata"))
+	allErrs := ValidateObjectMeta(&ss.ObjectMeta, true, nameIsDNSLabel, field.NewPath("metadata"))
 	return append(allErrs, validateStatefulSetSpec(&ss.Spec, field.NewPath("spec"))...)
 }
 

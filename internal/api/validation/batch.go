@@ -33,7 +33,7 @@ var (
 // counts are non-negative, the template is valid with restartPolicy
 // OnFailure or Never, and the selector matches the template labels.
 func ValidateJob(job *batchv1.Job) field.ErrorList {
-	allErrs := ValidateObjectMeta(&job.ObjectMeta, true, NameIsDNSSubdomain, field.NewPath("metadata"))
+	allErrs := ValidateObjectMeta(&job.ObjectMeta, true, nameIsDNSSubdomain, field.NewPath("metadata"))
 	allErrs = append(allErrs, validateGeneratedSelector(job)...)
 	return append(allErrs, validateJobSpecWithSelector(&job.Spec, field.NewPath("spec"))...)
 }
@@ -118,7 +118,7 @@ func validateJobSpec(spec *batchv1.JobSpec, fldPath *field.Path) field.ErrorList
 // the job template is valid without a selector, and the name leaves room for
 // the controller's suffix (at most 52 characters).
 func ValidateCronJob(cj *batchv1.CronJob) field.ErrorList {
-	allErrs := ValidateObjectMeta(&cj.ObjectMeta, true, NameIsDNSSubdomain, field.NewPath("metadata"))
+	allErrs := ValidateObjectMeta(&cj.ObjectMeta, true, nameIsDNSSubdomain, field.NewPath("metadata"))
 	allErrs = append(allErrs, validateCronJobSpec(&cj.Spec, nil, field.NewPath("spec"))...)
 	if len(cj.Name) > maxCronJobNameLength {
 		allErrs = append(allErrs, field.Invalid(field.NewPath("metadata").Child("name"), cj.Name, fmt.Sprintf("must be no more than %d characters", maxCronJobNameLength)))

@@ -10,7 +10,7 @@ import (
 // not negative. The coordinated-leader-election fields (strategy,
 // preferredHolder) are not checked.
 func ValidateLease(lease *coordinationv1.Lease) field.ErrorList {
-	allErrs := ValidateObjectMeta(&lease.ObjectMeta, true, NameIsDNSSubdomain, field.NewPath("metadata"))
+	allErrs := ValidateObjectMeta(&lease.ObjectMeta, true, nameIsDNSSubdomain, field.NewPath("metadata"))
 	return append(allErrs, validateLeaseSpec(&lease.Spec, field.NewPath("spec"))...)
 }
 

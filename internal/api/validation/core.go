@@ -23,7 +23,7 @@ const immutableWhenSet = "field is immutable when `immutable` is set"
 // label and spec.finalizers entries are valid finalizer names (kube reports
 // those on "spec.finalizers" without an index).
 func ValidateNamespace(ns *corev1.Namespace) field.ErrorList {
-	allErrs := ValidateObjectMeta(&ns.ObjectMeta, false, NameIsDNSLabel, field.NewPath("metadata"))
+	allErrs := ValidateObjectMeta(&ns.ObjectMeta, false, nameIsDNSLabel, field.NewPath("metadata"))
 	for _, f := range ns.Spec.Finalizers {
 		allErrs = append(allErrs, validateFinalizerName(string(f), field.NewPath("spec", "finalizers"))...)
 	}
@@ -39,7 +39,7 @@ func ValidateNamespaceUpdate(ns, old *corev1.Namespace) field.ErrorList {
 // ValidateConfigMap checks a ConfigMap on create: keys of data and binaryData
 // are valid config keys, no key is in both, and the values fit in 1 MiB.
 func ValidateConfigMap(cm *corev1.ConfigMap) field.ErrorList {
-	allErrs := ValidateObjectMeta(&cm.ObjectMeta, true, NameIsDNSSubdomain, field.NewPath("metadata"))
+	allErrs := ValidateObjectMeta(&cm.ObjectMeta, true, nameIsDNSSubdomain, field.NewPath("metadata"))
 	total := 0
 	for _, key := range sortedKeys(cm.Data) {
 		for _, msg := range validation.IsConfigMapKey(key) {
@@ -101,7 +101,7 @@ func secretData(s *corev1.Secret) map[string][]byte {
 // (kubernetes.io/tls needs tls.crt and tls.key, and so on). stringData counts
 // as data.
 func ValidateSecret(s *corev1.Secret) field.ErrorList {
-	allErrs := ValidateObjectMeta(&s.ObjectMeta, true, NameIsDNSSubdomain, field.NewPath("metadata"))
+	allErrs := ValidateObjectMeta(&s.ObjectMeta, true, nameIsDNSSubdomain, field.NewPath("metadata"))
 	dataPath := field.NewPath("data")
 	data := secretData(s)
 	total := 0
@@ -188,7 +188,7 @@ func secretType(s *corev1.Secret) corev1.SecretType {
 // notReadyAddresses, addresses are valid non-special IPs, ports are named when
 // there are several and have valid numbers and protocols.
 func ValidateEndpoints(ep *corev1.Endpoints) field.ErrorList {
-	allErrs := ValidateObjectMeta(&ep.ObjectMeta, true, NameIsDNSSubdomain, field.NewPath("metadata"))
+	allErrs := ValidateObjectMeta(&ep.ObjectMeta, true, nameIsDNSSubdomain, field.NewPath("metadata"))
 	subsetsPath := field.NewPath("subsets")
 	for i := range ep.Subsets {
 		ss := &ep.Subsets[i]
@@ -222,7 +222,7 @@ func validateEndpointAddress(addr *corev1.EndpointAddress, fldPath *field.Path) 
 		allErrs = append(allErrs, validateDNS1123Label(addr.Hostname, fldPath.Child("hostname"))...)
 	}
 	if addr.NodeName != nil {
-		allErrs = append(allErrs, validateName(NameIsDNSSubdomain, *addr.NodeName, fldPath.Child("nodeName"))...)
+		allErrs = append(allErrs, validateName(nameIsDNSSubdomain, *addr.NodeName, fldPath.Child("nodeName"))...)
 	}
 	// kube runs this even when the IP did not parse, repeating the complaint.
 	return append(allErrs, validateNonSpecialIP(addr.IP, fldPath.Child("ip"))...)
@@ -251,7 +251,7 @@ var supportedTaintEffects = []corev1.TaintEffect{corev1.TaintEffectNoSchedule, c
 // status quantities are not negative.
 func ValidateNode(node *corev1.Node) field.ErrorList {
 	metaPath := field.NewPath("metadata")
-	allErrs := ValidateObjectMeta(&node.ObjectMeta, false, NameIsDNSSubdomain, metaPath)
+	allErrs := ValidateObjectMeta(&node.ObjectMeta, false, nameIsDNSSubdomain, metaPath)
 	allErrs = append(allErrs, validateNodeTaints(node.Spec.Taints, metaPath.Child("taints"))...)
 	allErrs = append(allErrs, validateNodeResources(node)...)
 

@@ -24,7 +24,7 @@ var supportedAddressTypes = []discoveryv1.AddressType{discoveryv1.AddressTypeFQD
 // (IPs also non-special), nodeName/hostname/hints are valid, and ports have
 // unique valid names and a protocol.
 func ValidateEndpointSlice(es *discoveryv1.EndpointSlice) field.ErrorList {
-	allErrs := ValidateObjectMeta(&es.ObjectMeta, true, NameIsDNSSubdomain, field.NewPath("metadata"))
+	allErrs := ValidateObjectMeta(&es.ObjectMeta, true, nameIsDNSSubdomain, field.NewPath("metadata"))
 	typePath := field.NewPath("addressType")
 	if es.AddressType == "" {
 		allErrs = append(allErrs, field.Required(typePath, ""))
@@ -60,7 +60,7 @@ func validateSliceEndpoints(endpoints []discoveryv1.Endpoint, addrType discovery
 			allErrs = append(allErrs, validateSliceAddress(addr, addrType, addrPath.Index(j))...)
 		}
 		if ep.NodeName != nil {
-			allErrs = append(allErrs, validateName(NameIsDNSSubdomain, *ep.NodeName, idxPath.Child("nodeName"))...)
+			allErrs = append(allErrs, validateName(nameIsDNSSubdomain, *ep.NodeName, idxPath.Child("nodeName"))...)
 		}
 		topoPath := idxPath.Child("deprecatedTopology")
 		if len(ep.DeprecatedTopology) > maxSliceTopologyLabels {

@@ -18,12 +18,12 @@ import (
 // detail strings for an invalid name (empty when valid); prefix is true when
 // the name is a generateName prefix.
 var (
-	// NameIsDNS1035Label is the rule for Service names.
-	NameIsDNS1035Label = apimachineryvalidation.NameIsDNS1035Label
-	// NameIsDNSLabel is the rule for Namespace and StatefulSet names.
-	NameIsDNSLabel = apimachineryvalidation.NameIsDNSLabel
-	// NameIsDNSSubdomain is the rule for most other kinds.
-	NameIsDNSSubdomain = apimachineryvalidation.NameIsDNSSubdomain
+	// nameIsDNS1035Label is the rule for Service names.
+	nameIsDNS1035Label = apimachineryvalidation.NameIsDNS1035Label
+	// nameIsDNSLabel is the rule for Namespace and StatefulSet names.
+	nameIsDNSLabel = apimachineryvalidation.NameIsDNSLabel
+	// nameIsDNSSubdomain is the rule for most other kinds.
+	nameIsDNSSubdomain = apimachineryvalidation.NameIsDNSSubdomain
 )
 
 // standardFinalizers are the unqualified finalizer names kube accepts.

@@ -69,7 +69,7 @@ func ValidateIngressUpdate(ing, old *networkingv1.Ingress) field.ErrorList {
 }
 
 func validateIngress(ing *networkingv1.Ingress, opts ingressOptions) field.ErrorList {
-	allErrs := ValidateObjectMeta(&ing.ObjectMeta, true, NameIsDNSSubdomain, field.NewPath("metadata"))
+	allErrs := ValidateObjectMeta(&ing.ObjectMeta, true, nameIsDNSSubdomain, field.NewPath("metadata"))
 	spec := &ing.Spec
 	fldPath := field.NewPath("spec")
 	if len(spec.Rules) == 0 && spec.DefaultBackend == nil {
@@ -119,7 +119,7 @@ func validateIngress(ing *networkingv1.Ingress, opts ingressOptions) field.Error
 		}
 	}
 	if spec.IngressClassName != nil {
-		allErrs = append(allErrs, validateName(NameIsDNSSubdomain, *spec.IngressClassName, fldPath.Child("ingressClassName"))...)
+		allErrs = append(allErrs, validateName(nameIsDNSSubdomain, *spec.IngressClassName, fldPath.Child("ingressClassName"))...)
 	}
 	return allErrs
 }
@@ -128,7 +128,7 @@ func validateTLSSecretName(name string) []string {
 	if name == "" {
 		return nil
 	}
-	return NameIsDNSSubdomain(name, false)
+	return nameIsDNSSubdomain(name, false)
 }
 
 func validateIngressRuleValue(rule *networkingv1.IngressRuleValue, fldPath *field.Path) field.ErrorList {
@@ -191,7 +191,7 @@ func validateIngressBackend(b *networkingv1.IngressBackend, fldPath *field.Path)
 	if svc.Name == "" {
 		allErrs = append(allErrs, field.Required(fldPath.Child("service", "name"), ""))
 	} else {
-		allErrs = append(allErrs, validateName(NameIsDNS1035Label, svc.Name, fldPath.Child("service", "name"))...)
+		allErrs = append(allErrs, validateName(nameIsDNS1035Label, svc.Name, fldPath.Child("service", "name"))...)
 	}
 	hasName, hasNumber := svc.Port.Name != "", svc.Port.Number != 0
 	switch {
@@ -235,7 +235,7 @@ func validateObjectReferenceParts(apiGroup *string, kind, name string, fldPath *
 // controller is a domain-prefixed path of at most 250 characters, and the
 // parameters reference (if any) is complete with a valid scope.
 func ValidateIngressClass(ic *networkingv1.IngressClass) field.ErrorList {
-	allErrs := ValidateObjectMeta(&ic.ObjectMeta, false, NameIsDNSSubdomain, field.NewPath("metadata"))
+	allErrs := ValidateObjectMeta(&ic.ObjectMeta, false, nameIsDNSSubdomain, field.NewPath("metadata"))
 	specPath := field.NewPath("spec")
 	if len(ic.Spec.Controller) > maxLenIngressClassController {
 		allErrs = append(allErrs, field.TooLong(specPath.Child("controller"), "", maxLenIngressClassController))
@@ -253,7 +253,7 @@ func ValidateIngressClass(ic *networkingv1.IngressClass) field.ErrorList {
 			if p.Namespace == nil {
 				allErrs = append(allErrs, field.Required(pPath.Child("namespace"), "`parameters.scope` is set to 'Namespace'"))
 			} else {
-				allErrs = append(allErrs, validateName(NameIsDNSLabel, *p.Namespace, pPath.Child("namespace"))...)
+				allErrs = append(allErrs, validateName(nameIsDNSLabel, *p.Namespace, pPath.Child("namespace"))...)
 			}
 		case *p.Scope == networkingv1.IngressClassParametersReferenceScopeCluster && p.Namespace != nil:
 			allErrs = append(allErrs, field.Forbidden(pPath.Child("namespace"), "`parameters.scope` is set to 'Cluster'"))

@@ -40,7 +40,7 @@ var updatablePodSpecFields = []string{
 // pod spec, and the pod-only rule that images carry no surrounding spaces.
 func ValidatePod(pod *corev1.Pod) field.ErrorList {
 	specPath := field.NewPath("spec")
-	allErrs := ValidateObjectMeta(&pod.ObjectMeta, true, NameIsDNSSubdomain, field.NewPath("metadata"))
+	allErrs := ValidateObjectMeta(&pod.ObjectMeta, true, nameIsDNSSubdomain, field.NewPath("metadata"))
 	allErrs = append(allErrs, validatePodSpec(&pod.Spec, specPath, true)...)
 	allErrs = append(allErrs, validateImageWhitespace(pod.Spec.Containers, specPath.Child("containers"))...)
 	allErrs = append(allErrs, validateImageWhitespace(pod.Spec.InitContainers, specPath.Child("initContainers"))...)
@@ -167,10 +167,10 @@ func validatePodSpec(spec *corev1.PodSpec, fldPath *field.Path, isPod bool) fiel
 		}
 	}
 	if spec.ServiceAccountName != "" {
-		allErrs = append(allErrs, validateName(NameIsDNSSubdomain, spec.ServiceAccountName, fldPath.Child("serviceAccountName"))...)
+		allErrs = append(allErrs, validateName(nameIsDNSSubdomain, spec.ServiceAccountName, fldPath.Child("serviceAccountName"))...)
 	}
 	if spec.NodeName != "" {
-		allErrs = append(allErrs, validateName(NameIsDNSSubdomain, spec.NodeName, fldPath.Child("nodeName"))...)
+		allErrs = append(allErrs, validateName(nameIsDNSSubdomain, spec.NodeName, fldPath.Child("nodeName"))...)
 	}
 	if ads := spec.ActiveDeadlineSeconds; ads != nil && (*ads < 1 || *ads > math.MaxInt32) {
 		allErrs = append(allErrs, field.Invalid(fldPath.Child("activeDeadlineSeconds"), *ads, validation.InclusiveRangeError(1, math.MaxInt32)))
@@ -182,7 +182,7 @@ func validatePodSpec(spec *corev1.PodSpec, fldPath *field.Path, isPod bool) fiel
 		allErrs = append(allErrs, validateDNS1123Label(spec.Subdomain, fldPath.Child("subdomain"))...)
 	}
 	if spec.PriorityClassName != "" {
-		allErrs = append(allErrs, validateName(NameIsDNSSubdomain, spec.PriorityClassName, fldPath.Child("priorityClassName"))...)
+		allErrs = append(allErrs, validateName(nameIsDNSSubdomain, spec.PriorityClassName, fldPath.Child("priorityClassName"))...)
 	}
 	return allErrs
 }

@@ -56,7 +56,7 @@ type servicePortKey struct {
 // mirror spec.clusterIP (kube's REST layer syncs the two before validating).
 func ValidateService(svc *corev1.Service) field.ErrorList {
 	metaPath := field.NewPath("metadata")
-	allErrs := ValidateObjectMeta(&svc.ObjectMeta, true, NameIsDNS1035Label, metaPath)
+	allErrs := ValidateObjectMeta(&svc.ObjectMeta, true, nameIsDNS1035Label, metaPath)
 
 	hintsVal, hintsSet := svc.Annotations[corev1.DeprecatedAnnotationTopologyAwareHints]
 	modeVal, modeSet := svc.Annotations[corev1.AnnotationTopologyMode]

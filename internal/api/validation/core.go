@@ -243,6 +243,21 @@ func validateEndpointPort(port *corev1.EndpointPort, requireName bool, fldPath *
 	return allErrs
 }
 
+// kube reports duplicate taints and node addresses as its internal
+// (json-tag-less) types; these mirrors render the same way.
+type (
+	kubeTaint struct {
+		Key       string
+		Value     string
+		Effect    corev1.TaintEffect
+		TimeAdded *metav1.Time
+	}
+	kubeNodeAddress struct {
+		Type    corev1.NodeAddressType
+		Address string
+	}
+)
+
 var supportedTaintEffects = []corev1.TaintEffect{corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute}
 
 // ValidateNode checks a Node on create: name is a DNS subdomain, taints are
@@ -288,7 +303,7 @@ func ValidateNodeUpdate(node, old *corev1.Node) field.ErrorList {
 	seen := map[corev1.NodeAddress]bool{}
 	for i, addr := range node.Status.Addresses {
 		if seen[addr] {
-			allErrs = append(allErrs, field.Duplicate(field.NewPath("status", "addresses").Index(i), addr))
+			allErrs = append(allErrs, field.Duplicate(field.NewPath("status", "addresses").Index(i), kubeNodeAddress{Type: addr.Type, Address: addr.Address}))
 		}
 		seen[addr] = true
 	}
@@ -330,7 +345,7 @@ func validateNodeTaints(taints []corev1.Taint, fldPath *field.Path) field.ErrorL
 			allErrs = append(allErrs, field.NotSupported(idxPath.Child("effect"), taint.Effect, supportedTaintEffects))
 		}
 		if unique[taint.Effect][taint.Key] {
-			dup := field.Duplicate(idxPath, taint)
+			dup := field.Duplicate(idxPath, kubeTaint{Key: taint.Key, Value: taint.Value, Effect: taint.Effect, TimeAdded: taint.TimeAdded})
 			dup.Detail = "taints must be unique by key and effect pair"
 			allErrs = append(allErrs, dup)
 			continue

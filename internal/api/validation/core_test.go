@@ -193,6 +193,10 @@ func TestValidateNode(t *testing.T) {
 		}), `Node "node-1" is invalid: metadata.taints[0].effect: Unsupported value: "Sometimes": supported values: "NoSchedule", "PreferNoSchedule", "NoExecute"`},
 		{"bad podCIDR", node(func(n *corev1.Node) { n.Spec.PodCIDRs = []string{"10.244.1.0/33"} }),
 			`Node "node-1" is invalid: spec.podCIDRs[0]: Invalid value: "10.244.1.0/33": ` + badCIDR},
+		{"duplicate taint", node(func(n *corev1.Node) {
+			taint := corev1.Taint{Key: "dedicated", Value: "gpu", Effect: corev1.TaintEffectNoSchedule}
+			n.Spec.Taints = []corev1.Taint{taint, taint}
+		}), `Node "node-1" is invalid: metadata.taints[1]: Duplicate value: {"Key":"dedicated","Value":"gpu","Effect":"NoSchedule","TimeAdded":null}: taints must be unique by key and effect pair`},
 		{"namespaced", node(func(n *corev1.Node) { n.Namespace = "default" }),
 			`Node "node-1" is invalid: metadata.namespace: Forbidden: not allowed on this type`},
 	}

@@ -186,7 +186,7 @@ func (s *Server) Run(ctx context.Context, ready func(Ready)) error {
 			KeyFile:    s.opts.EtcdKeyFile,
 			WatchCache: true,
 		},
-		Serializer:     codecs,
+		Serializer: codecs,
 		StorageVersion: func(gr schema.GroupResource) (schema.GroupVersion, error) {
 			gv, ok := storageVersions[gr]
 			if !ok {

@@ -20,7 +20,8 @@ type Embedded struct {
 	Dir string
 	// ClientURL is where clients connect (default http://127.0.0.1:0, a free port).
 	ClientURL string
-	// Log receives etcd's warnings and errors (default slog.Default()).
+	// Log receives the member's lifecycle messages (default slog.Default());
+	// etcd's own log goes to Dir/etcd.log.
 	Log *slog.Logger
 
 	etcd *embed.Etcd

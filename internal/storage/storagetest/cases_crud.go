@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"bytes"
+	"github.com/portal-dev/portal/internal/api/defaults"
 	"strings"
 	"testing"
 
@@ -36,15 +37,20 @@ func testCreateGet(t *testing.T, h *harness) {
 		},
 		{
 			resource: "services",
-			obj: &corev1.Service{
+			obj: defaulted(&corev1.Service{
 				ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: namespace, Labels: map[string]string{"app": "web"}},
 				Spec: corev1.ServiceSpec{
 					Type:     corev1.ServiceTypeClusterIP,
 					Selector: map[string]string{"app": "web"},
 					Ports:    []corev1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80, TargetPort: intstr.FromInt32(8080)}},
 				},
+			}),
+			// What the client wrote; the server adds allocated fields
+			// (clusterIP, ipFamilies) of its own.
+			payload: func(o runtime.Object) any {
+				svc := o.(*corev1.Service)
+				return []any{svc.Spec.Ports, svc.Spec.Selector, svc.Spec.Type, svc.Spec.SessionAffinity}
 			},
-			payload: func(o runtime.Object) any { return o.(*corev1.Service).Spec },
 		},
 	}
 	for _, tc := range tests {
@@ -181,4 +187,11 @@ func metaOf(t testing.TB, obj runtime.Object) metav1.Object {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// defaulted applies the defaults the HTTP handler applies to what it
+// decodes; calls straight into the storage must do the same.
+func defaulted(svc *corev1.Service) *corev1.Service {
+	defaults.Service(svc)
+	return svc
 }

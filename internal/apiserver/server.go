@@ -114,7 +114,6 @@ func (s *Server) Run(ctx context.Context, ready func(Ready)) error {
 		}
 		defer etcd.Close()
 		endpoints = etcd.Endpoints()
-		s.log.Info("embedded etcd started", "endpoints", endpoints)
 	}
 
 	sch, err := scheme.New()

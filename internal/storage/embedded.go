@@ -85,6 +85,11 @@ func (e *Embedded) Start(ctx context.Context) error {
 		return ctx.Err()
 	}
 	e.etcd = etcd
+	log := e.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Info("embedded etcd ready", "dir", e.Dir, "endpoints", e.Endpoints())
 	return nil
 }
 

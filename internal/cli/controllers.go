@@ -13,7 +13,7 @@ func controllersCommand() *cobra.Command {
 		RunE: func(*cobra.Command, []string) error {
 			ctx, cancel := signalContext()
 			defer cancel()
-			return runControlPlane(ctx, kubeconfig)
+			return stoppedBySignal(ctx, runControlPlane(ctx, kubeconfig))
 		},
 	}
 	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the API server")

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -113,7 +114,6 @@ func (s *Server) Run(ctx context.Context, ready func(Ready)) error {
 		}
 		defer etcd.Close()
 		endpoints = etcd.Endpoints()
-		s.log.Info("embedded etcd started", "endpoints", endpoints)
 	}
 
 	sch, err := scheme.New()
@@ -167,6 +167,16 @@ func (s *Server) Run(ctx context.Context, ready func(Ready)) error {
 	cfg.Authentication.Authenticator = union.New(authns...)
 	cfg.Authorization.Authorizer = authorizerfactory.NewAlwaysAllowAuthorizer()
 
+	resources := registry.Resources()
+	legacyRows, err := registry.LegacyResources(resources)
+	if err != nil {
+		return err
+	}
+	resources = append(resources, legacyRows...)
+	storageVersions := map[schema.GroupResource]schema.GroupVersion{}
+	for _, r := range resources {
+		storageVersions[r.GroupResource()] = r.Storage()
+	}
 	getter := &storage.RESTOptions{
 		Config: storage.Config{
 			Endpoints:  endpoints,
@@ -175,12 +185,18 @@ func (s *Server) Run(ctx context.Context, ready func(Ready)) error {
 			KeyFile:    s.opts.EtcdKeyFile,
 			WatchCache: true,
 		},
-		Serializer:     codecs,
-		StorageVersion: storageVersion,
+		Serializer: codecs,
+		StorageVersion: func(gr schema.GroupResource) (schema.GroupVersion, error) {
+			gv, ok := storageVersions[gr]
+			if !ok {
+				return schema.GroupVersion{}, fmt.Errorf("no storage version for %s", gr)
+			}
+			return gv, nil
+		},
 	}
 	cfg.RESTOptionsGetter = getter
 
-	groups, namespaces, err := buildGroups(sch, codecs, getter)
+	groups, namespaces, err := buildGroups(resources, sch, codecs, getter)
 	if err != nil {
 		return err
 	}
@@ -211,6 +227,7 @@ func (s *Server) Run(ctx context.Context, ready func(Ready)) error {
 	if err := server.InstallAPIGroups(groups.named...); err != nil {
 		return fmt.Errorf("install API groups: %w", err)
 	}
+	setDiscoveryPriorities(server, groups.named)
 	s.log.Info("apiserver serving", "url", url)
 	return server.PrepareRun().RunWithContext(ctx)
 }
@@ -241,14 +258,15 @@ type apiGroups struct {
 // buildGroups builds the storage of every resource and groups it for
 // installation, in discovery order. It also returns the namespaces getter
 // that admission needs.
-func buildGroups(sch *runtime.Scheme, codecs serializer.CodecFactory, getter *storage.RESTOptions) (apiGroups, rest.Getter, error) {
+func buildGroups(resources []*registry.Resource, sch *runtime.Scheme, codecs serializer.CodecFactory, getter *storage.RESTOptions) (apiGroups, rest.Getter, error) {
 	var out apiGroups
 	byGroup := map[string]*genericapiserver.APIGroupInfo{}
 	var namespaces rest.Getter
 	paramCodec := runtime.NewParameterCodec(sch)
-	for _, r := range registry.Resources() {
+	for _, r := range resources {
 		if r.TableConvertor == nil {
-			r.TableConvertor = printers.For(r.GroupResource())
+			// Legacy versions print as the current version they store.
+			r.TableConvertor = printers.For(schema.GroupResource{Group: r.Storage().Group, Resource: r.Name})
 		}
 		paths, store, err := registry.Build(r, getter, sch)
 		if err != nil {
@@ -286,6 +304,23 @@ func buildGroups(sch *runtime.Scheme, codecs serializer.CodecFactory, getter *st
 	return out, namespaces, nil
 }
 
+// setDiscoveryPriorities orders aggregated discovery as the groups were
+// installed, current versions first, so clients such as kubectl resolve
+// "ingress" to networking.k8s.io/v1 and not to the legacy
+// extensions/v1beta1 that serves the same objects.
+func setDiscoveryPriorities(server *genericapiserver.GenericAPIServer, groups []*genericapiserver.APIGroupInfo) {
+	if server.AggregatedDiscoveryGroupManager == nil {
+		return
+	}
+	for i, g := range groups {
+		groupPriority := 20000 - 100*i
+		for j, gv := range g.PrioritizedVersions {
+			server.AggregatedDiscoveryGroupManager.SetGroupVersionPriority(
+				metav1.GroupVersion{Group: gv.Group, Version: gv.Version}, groupPriority, 15-j)
+		}
+	}
+}
+
 func containsGV(list []schema.GroupVersion, gv schema.GroupVersion) bool {
 	for _, x := range list {
 		if x == gv {
@@ -293,16 +328,6 @@ func containsGV(list []schema.GroupVersion, gv schema.GroupVersion) bool {
 		}
 	}
 	return false
-}
-
-// storageVersion stores every resource in its group's hub version.
-func storageVersion(gr schema.GroupResource) (schema.GroupVersion, error) {
-	for _, gv := range scheme.Hub() {
-		if gv.Group == gr.Group {
-			return gv, nil
-		}
-	}
-	return schema.GroupVersion{}, fmt.Errorf("no storage version for %s", gr)
 }
 
 // Addr formats host and port as a URL host.

@@ -52,14 +52,14 @@ func apiserverCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return srv.Run(ctx, func(r apiserver.Ready) {
+			return stoppedBySignal(ctx, srv.Run(ctx, func(r apiserver.Ready) {
 				path := kubeconfigPath(f.opts.DataDir)
 				if err := writeKubeconfig(srv.PKI(), r.URL, path); err != nil {
 					slog.Error("write kubeconfig", "err", err)
 					return
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "portal apiserver is serving on %s\nkubeconfig: %s\n", r.URL, path)
-			})
+			}))
 		},
 	}
 	f.add(cmd.Flags())

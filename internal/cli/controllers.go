@@ -16,7 +16,7 @@ func controllersCommand() *cobra.Command {
 		RunE: func(*cobra.Command, []string) error {
 			ctx, cancel := signalContext()
 			defer cancel()
-			return runControlPlane(ctx, kubeconfig, manager.Options{LoadBalancerPools: pools.pools})
+			return stoppedBySignal(ctx, runControlPlane(ctx, kubeconfig, manager.Options{LoadBalancerPools: pools.pools}))
 		},
 	}
 	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the API server")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"log/slog"
 	"os"
@@ -67,4 +68,13 @@ func defaultDataDir() string {
 		return ".portal"
 	}
 	return filepath.Join(home, ".portal")
+}
+
+// stoppedBySignal turns the cancellation a SIGINT or SIGTERM causes into a
+// clean exit; any other error stands.
+func stoppedBySignal(sigCtx context.Context, err error) error {
+	if err != nil && sigCtx.Err() != nil && errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
 }

@@ -24,8 +24,9 @@ func upCommand() *cobra.Command {
 		Short: "Run everything on this machine: API server with embedded etcd, controllers and the node agent",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, cancel := signalContext()
+			sigCtx, cancel := signalContext()
 			defer cancel()
+			ctx := sigCtx
 			srv, err := apiserver.New(f.options())
 			if err != nil {
 				return err
@@ -53,7 +54,7 @@ func upCommand() *cobra.Command {
 			})
 			err = g.Wait()
 			slog.Info("portal stopped")
-			return err
+			return stoppedBySignal(sigCtx, err)
 		},
 	}
 	f.add(cmd.Flags())

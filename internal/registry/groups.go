@@ -24,6 +24,7 @@ func Resources() []*Resource {
 	out = append(out, networkingResources()...)
 	out = append(out, discoveryResources()...)
 	out = append(out, coordinationResources()...)
+	addValidation(out)
 	return out
 }
 

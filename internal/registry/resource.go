@@ -13,8 +13,11 @@ import (
 
 // Resource describes one served kind.
 type Resource struct {
-	// GroupVersion is the version the resource is served and stored in.
+	// GroupVersion is the version the resource is served in.
 	GroupVersion schema.GroupVersion
+	// StorageVersion is the version it is stored in, when not GroupVersion
+	// (legacy versions are stored as their current version).
+	StorageVersion schema.GroupVersion
 	// Name is the plural resource name (services); Singular its singular.
 	Name, Singular string
 	Kind           string

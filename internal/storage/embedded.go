@@ -20,7 +20,8 @@ type Embedded struct {
 	Dir string
 	// ClientURL is where clients connect (default http://127.0.0.1:0, a free port).
 	ClientURL string
-	// Log receives etcd's warnings and errors (default slog.Default()).
+	// Log receives the member's lifecycle messages (default slog.Default());
+	// etcd's own log goes to Dir/etcd.log.
 	Log *slog.Logger
 
 	etcd *embed.Etcd
@@ -84,6 +85,11 @@ func (e *Embedded) Start(ctx context.Context) error {
 		return ctx.Err()
 	}
 	e.etcd = etcd
+	log := e.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Info("embedded etcd ready", "dir", e.Dir, "endpoints", e.Endpoints())
 	return nil
 }
 

@@ -51,9 +51,6 @@ func prefixFor(gr schema.GroupResource) string {
 		// Shared by the legacy groups that serve the same objects.
 		return gr.Resource
 	}
-	if gr.Group == "" {
-		return gr.Resource
-	}
 	return gr.Resource
 }
 

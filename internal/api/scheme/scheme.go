@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+
+	"github.com/portal-dev/portal/internal/api/legacy"
 )
 
 // Hub lists the group versions portal stores and serves as the current
@@ -52,6 +54,9 @@ func New() (*runtime.Scheme, error) {
 	}
 	for _, gv := range Hub() {
 		registerAsInternal(s, gv)
+	}
+	if err := legacy.Register(s); err != nil {
+		return nil, err
 	}
 	// The unversioned meta types (Status, APIVersions, …) that every
 	// response may carry, as kube-apiserver registers them.

@@ -153,7 +153,10 @@ func (c *Cluster) Stop() {
 	}
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-c.waitErr:
+	case err := <-c.waitErr:
+		if err != nil {
+			c.t.Errorf("portal exited uncleanly on SIGTERM: %v\n%s", err, c.Logs())
+		}
 	case <-time.After(30 * time.Second):
 		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
 		<-c.waitErr

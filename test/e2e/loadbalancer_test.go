@@ -51,14 +51,14 @@ func externalIP(t *testing.T, c *framework.Cluster, ns, name, want string) strin
 // Services get addresses from it, `kubectl describe` shows the event,
 // a type change gives the address back, and a restart keeps addresses.
 func TestLoadBalancerFromPool(t *testing.T) {
-	c := framework.Start(t, framework.Options{Args: []string{"--load-balancer-pool", "default=127.100.0.0/24"}})
+	c := framework.Start(t, framework.Options{Args: []string{"--load-balancer-pool", "default=127.200.0.0/24"}})
 
 	c.MustKubectl("create", "namespace", "lb")
 	out, err := c.KubectlIn(lbService("web", ""), nil, "apply", "-n", "lb", "-f", "-")
 	if err != nil {
 		t.Fatalf("apply: %v\n%s", err, out)
 	}
-	web := externalIP(t, c, "lb", "web", `127\.100\.0\.\d+`)
+	web := externalIP(t, c, "lb", "web", `127\.200\.0\.\d+`)
 	out = c.MustKubectl("get", "svc", "-n", "lb", "web")
 	if !regexp.MustCompile(`(?m)^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\n` +
 		`web\s+LoadBalancer\s+\S+\s+` + regexp.QuoteMeta(web) + `\s+80\S*/TCP\s+`).MatchString(out) {
@@ -71,11 +71,11 @@ func TestLoadBalancerFromPool(t *testing.T) {
 	})
 
 	// A specific address, as tutorials ask for it.
-	out, err = c.KubectlIn(lbService("fixed", "  loadBalancerIP: 127.100.0.200\n"), nil, "apply", "-n", "lb", "-f", "-")
+	out, err = c.KubectlIn(lbService("fixed", "  loadBalancerIP: 127.200.0.200\n"), nil, "apply", "-n", "lb", "-f", "-")
 	if err != nil {
 		t.Fatalf("apply: %v\n%s", err, out)
 	}
-	externalIP(t, c, "lb", "fixed", `127\.100\.0\.200`)
+	externalIP(t, c, "lb", "fixed", `127\.200\.0\.200`)
 	// Two services sharing one address on different ports, MetalLB style.
 	for _, name := range []string{"dns-tcp", "dns-udp"} {
 		proto := strings.ToUpper(strings.TrimPrefix(name, "dns-"))
@@ -85,7 +85,7 @@ func TestLoadBalancerFromPool(t *testing.T) {
 			t.Fatalf("apply %s: %v\n%s", name, err, out)
 		}
 	}
-	shared := externalIP(t, c, "lb", "dns-tcp", `127\.100\.0\.\d+`)
+	shared := externalIP(t, c, "lb", "dns-tcp", `127\.200\.0\.\d+`)
 	externalIP(t, c, "lb", "dns-udp", regexp.QuoteMeta(shared))
 
 	// Not a LoadBalancer any more: the address goes away. The patch clears
@@ -103,8 +103,8 @@ func TestLoadBalancerFromPool(t *testing.T) {
 	if err != nil {
 		t.Fatalf("apply: %v\n%s", err, out)
 	}
-	after := externalIP(t, c, "lb", "after", `127\.100\.0\.\d+`)
-	if after == shared || after == "127.100.0.200" {
+	after := externalIP(t, c, "lb", "after", `127\.200\.0\.\d+`)
+	if after == shared || after == "127.200.0.200" {
 		t.Fatalf("new service got %s, which is taken", after)
 	}
 	if got := c.MustKubectl("get", "svc", "-n", "lb", "fixed", "dns-tcp", "dns-udp", "-o", "custom-columns=NAME:.metadata.name,IP:.status.loadBalancer.ingress[*].ip"); got != before {

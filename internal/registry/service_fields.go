@@ -155,13 +155,13 @@ func normalizeClusterIPs(svc, old *corev1.Service) {
 // update is stored).
 func dropTypeDependentFields(svc, old *corev1.Service) {
 	if needsClusterIP(old) && !needsClusterIP(svc) {
-		if sameStrings(old.Spec.ClusterIPs, svc.Spec.ClusterIPs) {
+		if old.Spec.ClusterIP == svc.Spec.ClusterIP && sameStrings(old.Spec.ClusterIPs, svc.Spec.ClusterIPs) {
 			svc.Spec.ClusterIP, svc.Spec.ClusterIPs = "", nil
 		}
 		if slices.Equal(old.Spec.IPFamilies, svc.Spec.IPFamilies) {
 			svc.Spec.IPFamilies = nil
 		}
-		if samePolicy(old.Spec.IPFamilyPolicy, svc.Spec.IPFamilyPolicy) {
+		if ptrEqual(old.Spec.IPFamilyPolicy, svc.Spec.IPFamilyPolicy) {
 			svc.Spec.IPFamilyPolicy = nil
 		}
 	}
@@ -178,13 +178,30 @@ func dropTypeDependentFields(svc, old *corev1.Service) {
 		*old.Spec.AllocateLoadBalancerNodePorts == *svc.Spec.AllocateLoadBalancerNodePorts {
 		svc.Spec.AllocateLoadBalancerNodePorts = nil
 	}
+	if old.Spec.Type == corev1.ServiceTypeLoadBalancer && svc.Spec.Type != corev1.ServiceTypeLoadBalancer &&
+		ptrEqual(old.Spec.LoadBalancerClass, svc.Spec.LoadBalancerClass) {
+		svc.Spec.LoadBalancerClass = nil
+	}
+	if externallyAccessible(old) && !externallyAccessible(svc) && old.Spec.ExternalTrafficPolicy == svc.Spec.ExternalTrafficPolicy {
+		svc.Spec.ExternalTrafficPolicy = ""
+	}
+	// kube hides internalTrafficPolicy on ExternalName Services when it
+	// reads them; portal drops it when the type changes.
+	if needsClusterIP(old) && !needsClusterIP(svc) && ptrEqual(old.Spec.InternalTrafficPolicy, svc.Spec.InternalTrafficPolicy) {
+		svc.Spec.InternalTrafficPolicy = nil
+	}
+}
+
+// externallyAccessible reports whether externalTrafficPolicy applies.
+func externallyAccessible(svc *corev1.Service) bool {
+	return needsNodePorts(svc) || (svc.Spec.Type == corev1.ServiceTypeClusterIP && len(svc.Spec.ExternalIPs) > 0)
+}
+
+func ptrEqual[T comparable](a, b *T) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }
 
 func sameStrings(a, b []string) bool { return slices.Equal(a, b) }
-
-func samePolicy(a, b *corev1.IPFamilyPolicy) bool {
-	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
-}
 
 func sameNodePorts(a, b *corev1.Service) bool {
 	set := func(svc *corev1.Service) []int32 {

@@ -378,7 +378,7 @@ func TestServiceUpdateTypeChanges(t *testing.T) {
 	if err := f.update(t, back, np); err != nil {
 		t.Fatal(err)
 	}
-	if back.Spec.Ports[0].NodePort != 0 || f.ports.used() != 0 || back.Spec.ClusterIP != ip {
+	if back.Spec.Ports[0].NodePort != 0 || f.ports.used() != 0 || back.Spec.ClusterIP != ip || back.Spec.ExternalTrafficPolicy != "" {
 		t.Fatalf("to ClusterIP: ports %+v records %d", back.Spec.Ports, f.ports.used())
 	}
 	if err := f.ports.Allocate(context.Background(), port, ipam.Owner{Name: "other"}); err != nil {
@@ -392,7 +392,8 @@ func TestServiceUpdateTypeChanges(t *testing.T) {
 	if err := f.update(t, ext, back); err != nil {
 		t.Fatal(err)
 	}
-	if ext.Spec.ClusterIP != "" || ext.Spec.ClusterIPs != nil || ext.Spec.IPFamilies != nil || ext.Spec.IPFamilyPolicy != nil || f.ips.used() != 0 {
+	if ext.Spec.ClusterIP != "" || ext.Spec.ClusterIPs != nil || ext.Spec.IPFamilies != nil || ext.Spec.IPFamilyPolicy != nil ||
+		ext.Spec.InternalTrafficPolicy != nil || f.ips.used() != 0 {
 		t.Fatalf("to ExternalName: %+v, %d IP records", ext.Spec, f.ips.used())
 	}
 

@@ -149,14 +149,24 @@ func (p *pendingUpdate) done(out runtime.Object, err error) {
 
 func (a *ServiceAllocation) beginCreate(ctx context.Context, obj runtime.Object, options *metav1.CreateOptions) (genericregistry.FinishFunc, error) {
 	svc := obj.(*corev1.Service)
+	// Inside ServiceREST.Update this is a create by update (server-side
+	// apply of a new Service), whose finish function also runs before the
+	// write.
+	p := pendingFrom(ctx)
+	if p != nil {
+		p.restart()
+	}
 	t := a.newTxn(svc, dryrun.IsDryRun(options.DryRun))
 	if err := t.create(ctx, svc); err != nil {
 		t.revert()
 		return nil, err
 	}
 	return func(_ context.Context, success bool) {
-		if !success {
+		switch {
+		case !success:
 			t.revert()
+		case p != nil:
+			p.hold(t)
 		}
 	}, nil
 }

@@ -473,3 +473,22 @@ func TestServiceUpdateRetryUndoesEarlierAttempt(t *testing.T) {
 		t.Fatalf("failed update left %d node port records", f.ports.used())
 	}
 }
+
+func TestServiceCreateByUpdateUndoneWhenTheWriteFails(t *testing.T) {
+	f := newFixture(t)
+	p := &pendingUpdate{}
+	ctx := context.WithValue(context.Background(), pendingUpdateKey{}, p)
+	svc := service("s", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort })
+	finish, err := f.a.beginCreate(ctx, svc, &metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish(ctx, true) // called before the write, which then fails
+	if f.ips.used() != 1 || f.ports.used() != 1 {
+		t.Fatalf("records %d, %d", f.ips.used(), f.ports.used())
+	}
+	p.done(nil, errors.New("already exists"))
+	if f.ips.used() != 0 || f.ports.used() != 0 {
+		t.Fatalf("failed create by update left %d IPs, %d ports", f.ips.used(), f.ports.used())
+	}
+}

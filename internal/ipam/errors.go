@@ -14,6 +14,9 @@ var (
 	ErrAllocated = errors.New("already allocated")
 	// ErrNotInRange means the requested value lies outside the range.
 	ErrNotInRange = errors.New("not in the valid range")
+	// ErrNotOwner means a release named a value another Service holds;
+	// nothing was released.
+	ErrNotOwner = errors.New("allocation belongs to another service")
 )
 
 // ErrIPAllocated and ErrPortAllocated are ErrAllocated as kube-apiserver

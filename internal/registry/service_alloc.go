@@ -69,11 +69,13 @@ func (t *serviceTxn) update(ctx context.Context, svc, old *corev1.Service) error
 		return err
 	}
 	switch {
-	case old.Spec.Type == corev1.ServiceTypeExternalName && svc.Spec.Type != corev1.ServiceTypeExternalName:
+	case needsClusterIP(svc) && len(heldClusterIPs(old)) == 0 && !isHeadless(old):
+		// From ExternalName, or a Service stored without a cluster IP (by
+		// a portal older than allocation): it gets one now.
 		if err := t.allocClusterIPs(ctx, svc); err != nil {
 			return err
 		}
-	case old.Spec.Type != corev1.ServiceTypeExternalName && svc.Spec.Type == corev1.ServiceTypeExternalName:
+	case needsClusterIP(old) && !needsClusterIP(svc):
 		t.oldIPs = append(t.oldIPs, heldClusterIPs(old)...)
 	}
 	if err := t.updateNodePorts(ctx, svc, old); err != nil {
@@ -328,9 +330,14 @@ func (t *serviceTxn) commit(stored *corev1.Service) {
 	t.oldIPs, t.oldPorts = nil, nil
 }
 
-// release logs a failed release; the repair loop reclaims what is left.
+// release logs a failed release: a value another Service holds stays
+// with it; one that could not be released is left to the repair loop.
 func (t *serviceTxn) release(_ context.Context, what, value string, err error) {
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, ipam.ErrNotOwner):
+		t.a.log().Debug("not released: another service holds it", "service", t.svc, what, value, "err", err)
+	default:
 		t.a.log().Warn("release failed; the repair loop will reclaim it", "service", t.svc, what, value, "err", err)
 	}
 }

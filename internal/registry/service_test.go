@@ -430,6 +430,23 @@ func TestServiceUpdateTypeChanges(t *testing.T) {
 	}
 }
 
+func TestServiceUpdateGivesLegacyServiceAClusterIP(t *testing.T) {
+	f := newFixture(t)
+	// Stored before allocation existed: no cluster IP, no families.
+	old := service("legacy", nil)
+	for _, explicit := range []string{"", "10.96.0.42"} {
+		svc := old.DeepCopy()
+		svc.Spec.ClusterIP = explicit
+		if err := f.update(t, svc, old); err != nil {
+			t.Fatal(err)
+		}
+		if svc.Spec.ClusterIP == "" || (explicit != "" && svc.Spec.ClusterIP != explicit) || f.ips.used() != 1 {
+			t.Fatalf("legacy Service updated to %q (asked %q), %d records", svc.Spec.ClusterIP, explicit, f.ips.used())
+		}
+		f.a.afterDelete(svc, &metav1.DeleteOptions{})
+	}
+}
+
 func TestServiceUpdateRefusesClusterIPChange(t *testing.T) {
 	f := newFixture(t)
 	old := f.stored(t, "s", func(s *corev1.Service) { s.Spec.ClusterIP = "10.96.0.10" })

@@ -16,10 +16,6 @@ import (
 	"github.com/portal-dev/portal/internal/ipam"
 )
 
-// ErrNotOwner is returned by Release when the value is recorded for another
-// Service; nothing is released.
-var ErrNotOwner = errors.New("allocation belongs to another service")
-
 // maxConflicts bounds how many candidates in a row AllocateNext may find
 // taken by other API servers before it gives up.
 const maxConflicts = 64
@@ -187,7 +183,7 @@ func (a *Allocator[T]) AllocateNext(ctx context.Context, owner ipam.Owner) (T, e
 
 // Release deletes v's record if owner holds it. A value nobody holds is
 // released already (nil); one another Service holds is left alone
-// (ErrNotOwner).
+// (ipam.ErrNotOwner).
 func (a *Allocator[T]) Release(ctx context.Context, v T, owner ipam.Owner) error {
 	key := a.key(v)
 	resp, err := a.client.Txn(ctx).
@@ -202,7 +198,7 @@ func (a *Allocator[T]) Release(ctx context.Context, v T, owner ipam.Owner) error
 		if kvs := resp.Responses[0].GetResponseRange().GetKvs(); len(kvs) > 0 {
 			var holder ipam.Owner
 			_ = json.Unmarshal(kvs[0].Value, &holder)
-			return fmt.Errorf("%s %s is held by %s (uid %s), not %s: %w", a.kind.name, a.kind.format(v), holder, holder.UID, owner, ErrNotOwner)
+			return fmt.Errorf("%s %s is held by %s (uid %s), not %s: %w", a.kind.name, a.kind.format(v), holder, holder.UID, owner, ipam.ErrNotOwner)
 		}
 	}
 	a.forget(v)

@@ -214,7 +214,7 @@ func TestExhaustionAcrossServers(t *testing.T) {
 		freed = ip
 		break
 	}
-	if err := ips[0].Release(ctx, freed, owner(-1)); !errors.Is(err, ErrNotOwner) {
+	if err := ips[0].Release(ctx, freed, owner(-1)); !errors.Is(err, ipam.ErrNotOwner) {
 		t.Fatalf("release by a stranger: %v", err)
 	}
 	entry, ok, err := ips[0].Get(ctx, freed)

@@ -34,6 +34,7 @@ import (
 	"github.com/portal-dev/portal/internal/api/scheme"
 	"github.com/portal-dev/portal/internal/apiserver/openapi"
 	"github.com/portal-dev/portal/internal/apiserver/printers"
+	"github.com/portal-dev/portal/internal/ipam"
 	"github.com/portal-dev/portal/internal/registry"
 	"github.com/portal-dev/portal/internal/storage"
 	"github.com/portal-dev/portal/internal/version"
@@ -57,6 +58,13 @@ type Options struct {
 	TokenFile string
 	// ExtraSANs are added to the serving certificate.
 	ExtraSANs []string
+	// ServiceCIDR is the range ClusterIPs are allocated from (default
+	// DefaultServiceCIDR, a loopback range); its first address is the
+	// kubernetes Service's.
+	ServiceCIDR string
+	// NodePortRange is the range NodePorts are allocated from, first-last
+	// (default 30000-32767).
+	NodePortRange string
 	// Log receives the server's logs (default slog.Default()).
 	Log *slog.Logger
 }
@@ -81,6 +89,15 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
+	}
+	if opts.ServiceCIDR == "" {
+		opts.ServiceCIDR = DefaultServiceCIDR
+	}
+	if opts.NodePortRange == "" {
+		opts.NodePortRange = ipam.DefaultNodePortRange
+	}
+	if _, _, err := parseServiceRanges(opts); err != nil {
+		return nil, err
 	}
 	return &Server{opts: opts, pki: PKI{Dir: filepath.Join(opts.DataDir, "pki")}, log: opts.Log}, nil
 }
@@ -196,7 +213,12 @@ func (s *Server) Run(ctx context.Context, ready func(Ready)) error {
 	}
 	cfg.RESTOptionsGetter = getter
 
-	groups, namespaces, err := buildGroups(resources, sch, codecs, getter)
+	services, err := startServiceNetwork(ctx, getter.Config, s.opts, s.log)
+	if err != nil {
+		return err
+	}
+	defer services.close()
+	groups, namespaces, err := buildGroups(resources, sch, codecs, getter, services.alloc)
 	if err != nil {
 		return err
 	}
@@ -204,6 +226,8 @@ func (s *Server) Run(ctx context.Context, ready func(Ready)) error {
 	cfg.AddPostStartHookOrDie("portal-bootstrap", func(hc genericapiserver.PostStartHookContext) error {
 		return bootstrap(hc, s.log)
 	})
+	cfg.AddPostStartHookOrDie("portal-service-network", services.postStartHook(
+		advertiseAddress(s.opts.BindAddress), cfg.SecureServing.Listener.Addr().(*net.TCPAddr).Port))
 
 	url := "https://" + cfg.SecureServing.Listener.Addr().String()
 	if ready != nil {
@@ -256,9 +280,9 @@ type apiGroups struct {
 }
 
 // buildGroups builds the storage of every resource and groups it for
-// installation, in discovery order. It also returns the namespaces getter
-// that admission needs.
-func buildGroups(resources []*registry.Resource, sch *runtime.Scheme, codecs serializer.CodecFactory, getter *storage.RESTOptions) (apiGroups, rest.Getter, error) {
+// installation, in discovery order, with Service allocation wired into the
+// services row. It also returns the namespaces getter that admission needs.
+func buildGroups(resources []*registry.Resource, sch *runtime.Scheme, codecs serializer.CodecFactory, getter *storage.RESTOptions, services *registry.ServiceAllocation) (apiGroups, rest.Getter, error) {
 	var out apiGroups
 	byGroup := map[string]*genericapiserver.APIGroupInfo{}
 	var namespaces rest.Getter
@@ -268,6 +292,7 @@ func buildGroups(resources []*registry.Resource, sch *runtime.Scheme, codecs ser
 			// Legacy versions print as the current version they store.
 			r.TableConvertor = printers.For(schema.GroupResource{Group: r.Storage().Group, Resource: r.Name})
 		}
+		services.Wire(r)
 		paths, store, err := registry.Build(r, getter, sch)
 		if err != nil {
 			return out, nil, err

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/portal-dev/portal/internal/apiserver"
+	"github.com/portal-dev/portal/internal/ipam"
 )
 
 // apiserverFlags are the flags shared by `portal up` and `portal apiserver`.
@@ -28,6 +29,8 @@ func (f *apiserverFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.opts.EtcdKeyFile, "etcd-keyfile", "", "client key for external etcd")
 	fs.StringVar(&f.opts.TokenFile, "token-auth-file", "", "static bearer tokens, CSV: token,user,uid,\"group1,group2\"")
 	fs.StringSliceVar(&f.opts.ExtraSANs, "tls-san", nil, "extra names or addresses for the serving certificate")
+	fs.StringVar(&f.opts.ServiceCIDR, "service-cluster-ip-range", apiserver.DefaultServiceCIDR, "CIDR ClusterIPs are allocated from; the default is on loopback so the rootless proxy can bind ClusterIPs")
+	fs.StringVar(&f.opts.NodePortRange, "service-node-port-range", ipam.DefaultNodePortRange, "port range NodePorts are allocated from, first-last")
 }
 
 func (f *apiserverFlags) options() apiserver.Options {

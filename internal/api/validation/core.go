@@ -225,7 +225,7 @@ func validateEndpointAddress(addr *corev1.EndpointAddress, fldPath *field.Path) 
 		allErrs = append(allErrs, validateName(nameIsDNSSubdomain, *addr.NodeName, fldPath.Child("nodeName"))...)
 	}
 	// kube runs this even when the IP did not parse, repeating the complaint.
-	return append(allErrs, validateNonSpecialIP(addr.IP, fldPath.Child("ip"))...)
+	return append(allErrs, validateEndpointIP(addr.IP, fldPath.Child("ip"))...)
 }
 
 func validateEndpointPort(port *corev1.EndpointPort, requireName bool, fldPath *field.Path) field.ErrorList {

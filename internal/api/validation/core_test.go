@@ -154,8 +154,8 @@ func TestValidateEndpoints(t *testing.T) {
 		{"no subsets", ep(), ""},
 		{"bad IP", ep(corev1.EndpointSubset{Addresses: addr("10.0.0"), Ports: []corev1.EndpointPort{port}}),
 			`Endpoints "web" is invalid: [subsets[0].addresses[0].ip: Invalid value: "10.0.0": ` + badIP + `, subsets[0].addresses[0].ip: Invalid value: "10.0.0": must be a valid IP address]`},
-		{"loopback", ep(corev1.EndpointSubset{NotReadyAddresses: addr("127.0.0.1")}),
-			`Endpoints "web" is invalid: subsets[0].notReadyAddresses[0].ip: Invalid value: "127.0.0.1": may not be in the loopback range (127.0.0.0/8, ::1/128)`},
+		{"link-local", ep(corev1.EndpointSubset{NotReadyAddresses: addr("169.254.1.1")}),
+			`Endpoints "web" is invalid: subsets[0].notReadyAddresses[0].ip: Invalid value: "169.254.1.1": may not be in the link-local range (169.254.0.0/16, fe80::/10)`},
 		{"no addresses", ep(corev1.EndpointSubset{Ports: []corev1.EndpointPort{port}}),
 			"Endpoints \"web\" is invalid: subsets[0]: Required value: must specify `addresses` or `notReadyAddresses`"},
 		{"unnamed port among two", ep(corev1.EndpointSubset{Addresses: addr("10.244.1.5"), Ports: []corev1.EndpointPort{

@@ -91,7 +91,7 @@ func validateSliceAddress(addr string, addrType discoveryv1.AddressType, fldPath
 		if addrType == discoveryv1.AddressTypeIPv6 && !netutils.IsIPv6String(addr) {
 			return field.ErrorList{field.Invalid(fldPath, addr, "must be an IPv6 address")}
 		}
-		return validateNonSpecialIP(addr, fldPath)
+		return validateEndpointIP(addr, fldPath)
 	case discoveryv1.AddressTypeFQDN:
 		return validation.IsFullyQualifiedDomainName(fldPath, addr)
 	}

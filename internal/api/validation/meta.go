@@ -165,9 +165,22 @@ func validateCIDR(fldPath *field.Path, value string) field.ErrorList {
 	return validation.IsValidCIDRForLegacyField(fldPath, value, true, nil)
 }
 
-// validateNonSpecialIP rejects addresses that make no sense as endpoints or
-// external IPs: unspecified, loopback, link-local unicast and multicast.
+// validateNonSpecialIP rejects addresses that make no sense as external IPs:
+// unspecified, loopback, link-local unicast and multicast.
 func validateNonSpecialIP(value string, fldPath *field.Path) field.ErrorList {
+	return validateSpecialIP(value, fldPath, false)
+}
+
+// validateEndpointIP is validateNonSpecialIP for endpoint addresses, with
+// one deliberate difference from kube-apiserver: loopback addresses are
+// allowed. portal's rootless pod network gives every pod its own 127.x
+// address and its API server is reached on 127.0.0.1, so loopback endpoints
+// are the normal case there, not a mistake.
+func validateEndpointIP(value string, fldPath *field.Path) field.ErrorList {
+	return validateSpecialIP(value, fldPath, true)
+}
+
+func validateSpecialIP(value string, fldPath *field.Path, allowLoopback bool) field.ErrorList {
 	ip := netutils.ParseIPSloppy(value)
 	if ip == nil {
 		return field.ErrorList{field.Invalid(fldPath, value, "must be a valid IP address")}
@@ -176,7 +189,7 @@ func validateNonSpecialIP(value string, fldPath *field.Path) field.ErrorList {
 	if ip.IsUnspecified() {
 		allErrs = append(allErrs, field.Invalid(fldPath, value, fmt.Sprintf("may not be unspecified (%v)", value)))
 	}
-	if ip.IsLoopback() {
+	if ip.IsLoopback() && !allowLoopback {
 		allErrs = append(allErrs, field.Invalid(fldPath, value, "may not be in the loopback range (127.0.0.0/8, ::1/128)"))
 	}
 	if ip.IsLinkLocalUnicast() {

@@ -357,4 +357,3 @@ func terminating(p *corev1.Pod) *corev1.Pod {
 	p.DeletionTimestamp = &metav1.Time{Time: time.Now()}
 	return p
 }
-

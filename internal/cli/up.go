@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/component-base/metrics/legacyregistry"
 
 	"github.com/portal-dev/portal/internal/apiserver"
 	"github.com/portal-dev/portal/internal/controller/manager"
@@ -60,7 +61,11 @@ func runControlPlane(ctx context.Context, kubeconfig string) error {
 	if err != nil {
 		return fmt.Errorf("controllers: %w", err)
 	}
-	mgr, err := manager.New(manager.Options{Config: cfg, Log: slog.Default().With("component", "controllers")})
+	mgr, err := manager.New(manager.Options{
+		Config: cfg, Log: slog.Default().With("component", "controllers"),
+		// The API server's registry: its /metrics shows the controllers'.
+		Metrics: legacyregistry.Registerer(),
+	})
 	if err != nil {
 		return err
 	}

@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/portal-dev/portal/internal/controller/endpoints"
+	"github.com/portal-dev/portal/internal/controller/endpointslice"
+	"github.com/portal-dev/portal/internal/controller/endpointslicemirroring"
 	"github.com/portal-dev/portal/internal/controller/namespace"
 )
 
@@ -19,6 +23,8 @@ type Options struct {
 	// Config reaches the API server.
 	Config *rest.Config
 	Log    *slog.Logger
+	// Metrics receives the controllers' metrics; nil keeps them private.
+	Metrics prometheus.Registerer
 }
 
 // Manager runs the controllers.
@@ -50,10 +56,18 @@ func (m *Manager) Run(ctx context.Context) error {
 		return fmt.Errorf("controllers: %w", err)
 	}
 	factory := informers.NewSharedInformerFactory(client, 0)
-	ns := namespace.New(client, dyn, factory, m.opts.Log.With("controller", "namespace"))
+	log, reg := m.opts.Log, m.opts.Metrics
+	controllers := []interface{ Run(context.Context) error }{
+		namespace.New(client, dyn, factory, log.With("controller", "namespace")),
+		endpointslice.New(client, factory, endpointslice.Options{Metrics: reg, Log: log.With("controller", "endpointslice")}),
+		endpoints.New(client, factory, endpoints.Options{Metrics: reg, Log: log.With("controller", "endpoints")}),
+		endpointslicemirroring.New(client, factory, endpointslicemirroring.Options{Metrics: reg, Log: log.With("controller", "endpointslicemirroring")}),
+	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ns.Run(ctx) })
+	for _, c := range controllers {
+		g.Go(func() error { return c.Run(ctx) })
+	}
 	return g.Wait()
 }

@@ -32,7 +32,7 @@ func NewSyncMetrics(reg prometheus.Registerer, name, endpointsHelp string) *Sync
 		}),
 		syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portal_" + name + "_syncs_total",
-			Help: "Syncs of the " + name + " controller by result (success, error, stale).",
+			Help: "Syncs of the " + name + " controller by result: success, stale (informer behind, or a 409 Conflict: retried) or error.",
 		}, []string{"result"}),
 		endpoints: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "portal_" + name + "_endpoints",
@@ -66,7 +66,7 @@ func (m *SyncMetrics) Observe(start time.Time, err error) {
 	switch {
 	case err == nil:
 		m.syncs.WithLabelValues("success").Inc()
-	case errors.Is(err, ErrStale):
+	case expected(err):
 		m.syncs.WithLabelValues("stale").Inc()
 	default:
 		m.syncs.WithLabelValues("error").Inc()

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/util/workqueue"
 )
 
@@ -17,6 +19,25 @@ const MaxRetries = 15
 // ErrStale is returned by a sync that found its informer cache older than
 // its own last writes; the key is retried without a warning.
 var ErrStale = errors.New("informer cache is out of date")
+
+// expected reports whether err is a normal consequence of racing the
+// informer: ErrStale, or a write that lost an optimistic-concurrency race
+// (409 Conflict), possibly inside an aggregate of several writes' errors.
+func expected(err error) bool {
+	if errors.Is(err, ErrStale) || apierrors.IsConflict(err) {
+		return true
+	}
+	var agg utilerrors.Aggregate
+	if errors.As(err, &agg) {
+		for _, e := range agg.Errors() {
+			if !expected(e) {
+				return false
+			}
+		}
+		return len(agg.Errors()) > 0
+	}
+	return false
+}
 
 // NewQueue returns the rate-limited queue of namespace/name keys the
 // controllers use.
@@ -60,7 +81,7 @@ func next(ctx context.Context, q workqueue.TypedRateLimitingInterface[string], l
 	case ctx.Err() != nil:
 		// Shutting down: the error is the cancellation's.
 	case q.NumRequeues(key) < MaxRetries:
-		if errors.Is(err, ErrStale) {
+		if expected(err) {
 			log.Debug("sync retried", "key", key, "err", err)
 		} else {
 			log.Warn("sync failed, retrying", "key", key, "err", err)

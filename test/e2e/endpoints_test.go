@@ -33,7 +33,10 @@ spec:
 `
 
 // e2ePod creates a pod bound to node-1 (there is no agent: the test plays
-// the kubelet) and sets its status: Running, the given IP, Ready.
+// the kubelet) and sets its status: Running, the given IP, Ready. The IPs
+// are documentation addresses (RFC 5737): nothing is sent to them, and the
+// API server refuses loopback addresses in Endpoints and EndpointSlices,
+// as kube-apiserver does.
 func e2ePod(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns, name, app, ip string) {
 	t.Helper()
 	pod := &corev1.Pod{
@@ -115,7 +118,7 @@ func TestEndpoints(t *testing.T) {
 		t.Fatalf("apply service: %v\n%s", err, out)
 	}
 	for i := 1; i <= 4; i++ {
-		e2ePod(t, ctx, cs, ns, fmt.Sprintf("web-%d", i), "web", fmt.Sprintf("127.0.0.%d", i))
+		e2ePod(t, ctx, cs, ns, fmt.Sprintf("web-%d", i), "web", fmt.Sprintf("192.0.2.%d", i))
 	}
 	waitKubectl := func(want string, args ...string) string {
 		t.Helper()
@@ -131,14 +134,14 @@ func TestEndpoints(t *testing.T) {
 	mustKubectl := func(args ...string) string { t.Helper(); return withoutWarnings(c.MustKubectl(args...)) }
 
 	// 4 ready pods: 4 addresses.
-	waitKubectl(`^127\.0\.0\.1 127\.0\.0\.2 127\.0\.0\.3 127\.0\.0\.4$`,
+	waitKubectl(`^192\.0\.2\.1 192\.0\.2\.2 192\.0\.2\.3 192\.0\.2\.4$`,
 		"get", "endpoints", "web", "-o", "jsonpath={.subsets[*].addresses[*].ip}")
-	waitKubectl(`(?m)^web\s+127\.0\.0\.1:8080,127\.0\.0\.2:8080,127\.0\.0\.3:8080 \+ 1 more\.\.\.\s+`, "get", "endpoints", "web")
+	waitKubectl(`(?m)^web\s+192\.0\.2\.1:8080,192\.0\.2\.2:8080,192\.0\.2\.3:8080 \+ 1 more\.\.\.\s+`, "get", "endpoints", "web")
 	out := mustKubectl("get", "endpoints", "web", "-o", "jsonpath={.subsets[0].ports[0].name}/{.subsets[0].ports[0].port}/{.subsets[0].addresses[0].targetRef.kind}/{.subsets[0].addresses[0].nodeName}/{.metadata.labels.tier}")
 	if out != "http/8080/Pod/node-1/front" {
 		t.Errorf("endpoints fields: %q", out)
 	}
-	slicesOut := waitKubectl(`(?m)^web-\S+\s+IPv4\s+8080\s+127\.0\.0\.1,127\.0\.0\.2,127\.0\.0\.3 \+ 1 more\.\.\.\s+`,
+	slicesOut := waitKubectl(`(?m)^web-\S+\s+IPv4\s+8080\s+192\.0\.2\.1,192\.0\.2\.2,192\.0\.2\.3 \+ 1 more\.\.\.\s+`,
 		"get", "endpointslices", "-l", "kubernetes.io/service-name=web")
 	t.Logf("kubectl get endpointslices:\n%s", slicesOut)
 	out = mustKubectl("get", "endpointslices", "-l", "kubernetes.io/service-name=web", "-o",
@@ -164,21 +167,21 @@ func TestEndpoints(t *testing.T) {
 		return false
 	}, startFlip)
 	w.Stop()
-	waitKubectl(`^127\.0\.0\.2$`, "get", "endpoints", "web", "-o", "jsonpath={.subsets[*].notReadyAddresses[*].ip}")
+	waitKubectl(`^192\.0\.2\.2$`, "get", "endpoints", "web", "-o", "jsonpath={.subsets[*].notReadyAddresses[*].ip}")
 	t.Logf("readiness change reached the EndpointSlice in %s", sliceLatency)
 
 	// Relabelled pod leaves; new pod joins.
 	startLabel := time.Now()
 	mustKubectl("label", "pod", "web-3", "app=nope", "--overwrite")
-	waitKubectl(`^127\.0\.0\.1 127\.0\.0\.4$`, "get", "endpoints", "web", "-o", "jsonpath={.subsets[*].addresses[*].ip}")
+	waitKubectl(`^192\.0\.2\.1 192\.0\.2\.4$`, "get", "endpoints", "web", "-o", "jsonpath={.subsets[*].addresses[*].ip}")
 	labelLatency := time.Since(startLabel)
 	framework.Eventually(t, bound, func() (bool, string) {
 		eps, _ := sliceState(t, ctx, cs, ns, "web")
 		return slices.Equal(eps, []string{"web-1:true", "web-2:false", "web-4:true"}), fmt.Sprintf("slice endpoints %v", eps)
 	})
 	t.Logf("relabelled pod left the Endpoints (kubectl label to kubectl get) in %s", labelLatency)
-	e2ePod(t, ctx, cs, ns, "web-5", "web", "127.0.0.5")
-	waitKubectl(`^127\.0\.0\.1 127\.0\.0\.4 127\.0\.0\.5$`, "get", "endpoints", "web", "-o", "jsonpath={.subsets[*].addresses[*].ip}")
+	e2ePod(t, ctx, cs, ns, "web-5", "web", "192.0.2.5")
+	waitKubectl(`^192\.0\.2\.1 192\.0\.2\.4 192\.0\.2\.5$`, "get", "endpoints", "web", "-o", "jsonpath={.subsets[*].addresses[*].ip}")
 	framework.Eventually(t, bound, func() (bool, string) {
 		eps, _ := sliceState(t, ctx, cs, ns, "web")
 		return slices.Equal(eps, []string{"web-1:true", "web-2:false", "web-4:true", "web-5:true"}), fmt.Sprintf("slice endpoints %v", eps)
@@ -186,7 +189,7 @@ func TestEndpoints(t *testing.T) {
 
 	// kubectl describe shows them.
 	out = mustKubectl("describe", "svc", "web")
-	if !regexp.MustCompile(`(?m)^Endpoints:\s+127\.0\.0\.1:8080,127\.0\.0\.4:8080,127\.0\.0\.5:8080\s*$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^Endpoints:\s+192\.0\.2\.1:8080,192\.0\.2\.4:8080,192\.0\.2\.5:8080\s*$`).MatchString(out) {
 		t.Errorf("kubectl describe svc web:\n%s", out)
 	}
 
@@ -196,7 +199,7 @@ func TestEndpoints(t *testing.T) {
 	}
 	startBig := time.Now()
 	for i := range 250 {
-		e2ePod(t, ctx, cs, ns, fmt.Sprintf("big-%d", i), "big", fmt.Sprintf("127.0.%d.%d", 1+i/200, 1+i%200))
+		e2ePod(t, ctx, cs, ns, fmt.Sprintf("big-%d", i), "big", fmt.Sprintf("198.51.100.%d", 1+i))
 	}
 	created := time.Since(startBig)
 	framework.Eventually(t, bound, func() (bool, string) {

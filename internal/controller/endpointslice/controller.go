@@ -113,8 +113,14 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, o
 		UpdateFunc: c.onPod,
 		DeleteFunc: func(obj any) { c.onPod(obj, nil) },
 	})
-	_, _ = nodeInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: func(any) { c.enqueueAll() },
+	// Nodes of the initial list need nothing: every Service is synced
+	// once the caches are.
+	_, _ = nodeInf.Informer().AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
+		AddFunc: func(_ any, initial bool) {
+			if !initial {
+				c.enqueueAll()
+			}
+		},
 		UpdateFunc: func(old, cur any) {
 			if zoneOf(old) != zoneOf(cur) {
 				c.enqueueAll()

@@ -99,6 +99,7 @@ func TestExpected(t *testing.T) {
 		{fmt.Errorf("write: %w", conflict), true},
 		{utilerrors.NewAggregate([]error{conflict, fmt.Errorf("x: %w", conflict)}), true},
 		{utilerrors.NewAggregate([]error{conflict, errors.New("boom")}), false},
+		{apierrors.NewAlreadyExists(schema.GroupResource{Resource: "endpoints"}, "x"), true},
 		{errors.New("boom"), false},
 	}
 	for _, tc := range cases {

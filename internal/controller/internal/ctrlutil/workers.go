@@ -22,9 +22,10 @@ var ErrStale = errors.New("informer cache is out of date")
 
 // expected reports whether err is a normal consequence of racing the
 // informer: ErrStale, or a write that lost an optimistic-concurrency race
-// (409 Conflict), possibly inside an aggregate of several writes' errors.
+// (409 Conflict, or AlreadyExists for a create the cache did not show yet),
+// possibly inside an aggregate of several writes' errors.
 func expected(err error) bool {
-	if errors.Is(err, ErrStale) || apierrors.IsConflict(err) {
+	if errors.Is(err, ErrStale) || apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
 		return true
 	}
 	var agg utilerrors.Aggregate

@@ -141,8 +141,8 @@ func (c *Controller) onPod(old, cur any) {
 	}
 }
 
-// isHeadless reports whether svc has no cluster IP (None or, on portal's
-// API server today, not allocated).
+// isHeadless reports whether svc has no cluster IP: None, or none
+// allocated (an API server that allocates none), as kube decides.
 func isHeadless(svc *corev1.Service) bool {
 	return svc.Spec.ClusterIP == "" || svc.Spec.ClusterIP == corev1.ClusterIPNone
 }

@@ -153,7 +153,7 @@ func TestFourPodsOneSlice(t *testing.T) {
 	if got := slice.Labels; got["tier"] != "front" || got[discoveryv1.LabelManagedBy] != ControllerName || got[discoveryv1.LabelServiceName] != "web" {
 		t.Errorf("labels %v", got)
 	}
-	// No cluster IP (portal does not allocate yet): kube calls that headless.
+	// No cluster IP in this fixture: kube calls that headless.
 	if _, ok := slice.Labels[corev1.IsHeadlessService]; !ok {
 		t.Errorf("labels %v lack the headless label", slice.Labels)
 	}

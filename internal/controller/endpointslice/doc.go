@@ -25,8 +25,8 @@
 //     zone). kube skips it and retries, relying on the pod garbage collector
 //     to remove pods of deleted nodes; portal has neither that collector nor,
 //     yet, an agent that registers every node.
-//   - A Service without spec.ipFamilies and without a cluster IP (portal's
-//     API server does not allocate them yet) gets slices of the families its
+//   - A Service with neither spec.ipFamilies nor a cluster IP (one made
+//     on an API server that allocates none) gets slices of the families its
 //     pods have (IPv4 when it has none), where kube would assume dual-stack.
 //   - A pod with status.podIP but no status.podIPs is read as podIPs
 //     [podIP]: kube-apiserver fills podIPs on conversion, portal stores the

@@ -55,8 +55,21 @@ func (l *namespaceLifecycle) Validate(ctx context.Context, a admission.Attribute
 	}
 	ns := obj.(*corev1.Namespace)
 	if ns.Status.Phase == corev1.NamespaceTerminating && a.GetSubresource() == "" {
-		return apierrors.NewForbidden(a.GetResource().GroupResource(), a.GetName(),
-			fmt.Errorf("unable to create new content in namespace %s because it is being terminated", a.GetNamespace()))
+		return terminatingError(a)
 	}
 	return nil
+}
+
+// terminatingError is kube's refusal of content in a terminating
+// namespace, with the NamespaceTerminating cause controllers test for
+// (apierrors.HasStatusCause) to stop retrying such creates.
+func terminatingError(a admission.Attributes) error {
+	err := apierrors.NewForbidden(a.GetResource().GroupResource(), a.GetName(),
+		fmt.Errorf("unable to create new content in namespace %s because it is being terminated", a.GetNamespace()))
+	err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1.StatusCause{
+		Type:    corev1.NamespaceTerminatingCause,
+		Message: fmt.Sprintf("namespace %s is being terminated", a.GetNamespace()),
+		Field:   "metadata.namespace",
+	})
+	return err
 }

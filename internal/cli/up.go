@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/component-base/metrics/legacyregistry"
 
 	"github.com/portal-dev/portal/internal/apiserver"
 	"github.com/portal-dev/portal/internal/controller/manager"
@@ -70,6 +71,10 @@ func runControlPlane(ctx context.Context, kubeconfig string, opts manager.Option
 		return fmt.Errorf("controllers: %w", err)
 	}
 	opts.Config, opts.Log = cfg, slog.Default().With("component", "controllers")
+	if opts.Metrics == nil {
+		// The API server's registry: its /metrics shows the controllers'.
+		opts.Metrics = legacyregistry.Registerer()
+	}
 	mgr, err := manager.New(opts)
 	if err != nil {
 		return err

@@ -131,6 +131,8 @@ func discoveryResources() []*Resource {
 		Kind: "EndpointSlice", Namespaced: true,
 		New:     func() runtime.Object { return &discoveryv1.EndpointSlice{} },
 		NewList: func() runtime.Object { return &discoveryv1.EndpointSliceList{} },
+
+		PrepareForCreate: endpointSliceCreate, PrepareForUpdate: endpointSliceUpdate,
 	}}
 }
 

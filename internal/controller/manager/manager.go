@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/portal-dev/portal/internal/controller/endpoints"
+	"github.com/portal-dev/portal/internal/controller/endpointslice"
+	"github.com/portal-dev/portal/internal/controller/endpointslicemirroring"
 	"github.com/portal-dev/portal/internal/controller/events"
 	"github.com/portal-dev/portal/internal/controller/loadbalancer"
 	"github.com/portal-dev/portal/internal/controller/namespace"
@@ -31,6 +35,8 @@ type Options struct {
 	// identity it had takes its lease back at once instead of waiting for
 	// it to expire.
 	Identity string
+	// Metrics receives the controllers' metrics; nil keeps them private.
+	Metrics prometheus.Registerer
 }
 
 // Manager runs the controllers.
@@ -74,17 +80,25 @@ func (m *Manager) Run(ctx context.Context) error {
 // new term starts from what the API holds, not from a previous term's cache.
 func (m *Manager) run(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface) error {
 	factory := informers.NewSharedInformerFactory(client, 0)
-	ns := namespace.New(client, dyn, factory, m.opts.Log.With("controller", "namespace"))
+	log, reg := m.opts.Log, m.opts.Metrics
 	recorder := events.NewRecorder(client, events.Component)
 	defer recorder.Shutdown()
-	lbc, err := loadbalancer.New(client, factory, recorder, m.opts.LoadBalancerPools, m.opts.Log.With("controller", "loadbalancer"))
+	lbc, err := loadbalancer.New(client, factory, recorder, m.opts.LoadBalancerPools, log.With("controller", "loadbalancer"))
 	if err != nil {
 		return fmt.Errorf("controllers: %w", err)
+	}
+	controllers := []interface{ Run(context.Context) error }{
+		namespace.New(client, dyn, factory, log.With("controller", "namespace")),
+		lbc,
+		endpointslice.New(client, factory, endpointslice.Options{Metrics: reg, Log: log.With("controller", "endpointslice")}),
+		endpoints.New(client, factory, endpoints.Options{Metrics: reg, Log: log.With("controller", "endpoints")}),
+		endpointslicemirroring.New(client, factory, endpointslicemirroring.Options{Metrics: reg, Log: log.With("controller", "endpointslicemirroring")}),
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ns.Run(ctx) })
-	g.Go(func() error { return lbc.Run(ctx) })
+	for _, c := range controllers {
+		g.Go(func() error { return c.Run(ctx) })
+	}
 	return g.Wait()
 }

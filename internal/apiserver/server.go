@@ -155,6 +155,16 @@ func (s *Server) Run(ctx context.Context, ready func(Ready)) error {
 	secure := genericoptions.NewSecureServingOptions().WithLoopback()
 	secure.BindAddress = net.ParseIP(s.opts.BindAddress)
 	secure.BindPort = port
+	if port == 0 {
+		// The generic server reads port 0 as "no secure serving"; portal
+		// reads it as "any free port", so it opens the listener itself.
+		l, err := net.Listen("tcp", net.JoinHostPort(s.opts.BindAddress, "0"))
+		if err != nil {
+			return fmt.Errorf("secure serving: %w", err)
+		}
+		secure.Listener = l
+		secure.BindPort = l.Addr().(*net.TCPAddr).Port
+	}
 	secure.ServerCert.CertKey.CertFile = s.pki.ServingCert()
 	secure.ServerCert.CertKey.KeyFile = s.pki.ServingKey()
 	if err := secure.ApplyTo(&cfg.SecureServing, &cfg.LoopbackClientConfig); err != nil {

@@ -11,7 +11,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/portal-dev/portal/internal/controller/cronjob"
+	"github.com/portal-dev/portal/internal/controller/job"
 	"github.com/portal-dev/portal/internal/controller/namespace"
+	"github.com/portal-dev/portal/internal/controller/statefulset"
 )
 
 // Options configure the controllers.
@@ -51,9 +54,15 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	factory := informers.NewSharedInformerFactory(client, 0)
 	ns := namespace.New(client, dyn, factory, m.opts.Log.With("controller", "namespace"))
+	sts := statefulset.New(client, factory, nil, m.opts.Log.With("controller", "statefulset"))
+	jobs := job.New(client, factory, nil, m.opts.Log.With("controller", "job"))
+	cronJobs := cronjob.New(client, factory, nil, m.opts.Log.With("controller", "cronjob"))
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ns.Run(ctx) })
+	g.Go(func() error { return sts.Run(ctx) })
+	g.Go(func() error { return jobs.Run(ctx) })
+	g.Go(func() error { return cronJobs.Run(ctx) })
 	return g.Wait()
 }

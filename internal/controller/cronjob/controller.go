@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	batchv1 "k8s.io/api/batch/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -107,7 +108,7 @@ func (c *Controller) next(ctx context.Context) bool {
 	after, err := c.sync(ctx, key)
 	if err != nil {
 		ns, name, _ := cache.SplitMetaNamespaceKey(key)
-		c.log.Warn("cronjob sync failed", "namespace", ns, "name", name, "err", err)
+		logSyncError(c.log, "cronjob sync failed", ns, name, err)
 		c.queue.AddRateLimited(key)
 		return true
 	}
@@ -116,4 +117,14 @@ func (c *Controller) next(ctx context.Context) bool {
 		c.queue.AddAfter(key, after)
 	}
 	return true
+}
+
+// logSyncError logs a failed sync; a conflict (the cache was behind a
+// write) is routine and retried, so it is only a debug message.
+func logSyncError(log *slog.Logger, msg, ns, name string, err error) {
+	level := slog.LevelWarn
+	if apierrors.IsConflict(err) {
+		level = slog.LevelDebug
+	}
+	log.Log(context.Background(), level, msg, "namespace", ns, "name", name, "err", err)
 }

@@ -9,6 +9,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
@@ -160,7 +161,7 @@ func (c *Controller) next(ctx context.Context) bool {
 	}
 	if err != nil {
 		ns, name, _ := cache.SplitMetaNamespaceKey(strings.TrimPrefix(key, podKeyPrefix))
-		c.log.Warn("job sync failed", "namespace", ns, "name", name, "err", err)
+		logSyncError(c.log, "job sync failed", ns, name, err)
 		c.queue.AddRateLimited(key)
 		return true
 	}
@@ -169,4 +170,14 @@ func (c *Controller) next(ctx context.Context) bool {
 		c.queue.AddAfter(key, after)
 	}
 	return true
+}
+
+// logSyncError logs a failed sync; a conflict (the cache was behind a
+// write) is routine and retried, so it is only a debug message.
+func logSyncError(log *slog.Logger, msg, ns, name string, err error) {
+	level := slog.LevelWarn
+	if apierrors.IsConflict(err) {
+		level = slog.LevelDebug
+	}
+	log.Log(context.Background(), level, msg, "namespace", ns, "name", name, "err", err)
 }

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
@@ -134,7 +135,7 @@ func (c *Controller) next(ctx context.Context) bool {
 	switch {
 	case err != nil:
 		ns, name, _ := cache.SplitMetaNamespaceKey(key)
-		c.log.Warn("statefulset sync failed", "namespace", ns, "name", name, "err", err)
+		logSyncError(c.log, "statefulset sync failed", ns, name, err)
 		c.queue.AddRateLimited(key)
 	default:
 		c.queue.Forget(key)
@@ -164,4 +165,14 @@ func (c *Controller) forgetTemplates(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.templates, key)
+}
+
+// logSyncError logs a failed sync; a conflict (the cache was behind a
+// write) is routine and retried, so it is only a debug message.
+func logSyncError(log *slog.Logger, msg, ns, name string, err error) {
+	level := slog.LevelWarn
+	if apierrors.IsConflict(err) {
+		level = slog.LevelDebug
+	}
+	log.Log(context.Background(), level, msg, "namespace", ns, "name", name, "err", err)
 }

@@ -334,13 +334,39 @@ func TestWorkloadControllers(t *testing.T) {
 			out, _ := c.Kubectl("-n", ns, "get", "sts", "web", "-o", "jsonpath={.status.readyReplicas}")
 			return out == "3", "ready " + out
 		})
+
+		// A rolling update replaces the pods from the highest ordinal down.
+		c.MustKubectl("-n", ns, "set", "image", "statefulset/web", "nginx=nginx:2")
+		if out, err := c.Kubectl("-n", ns, "rollout", "status", "sts/web", "--timeout=60s"); err != nil {
+			t.Fatalf("rollout status after set image: %v\n%s", err, out)
+		}
+		if _, deleted, _ := events.snapshot(); !slices.Equal(deleted, []string{"web-2", "web-1", "web-0"}) {
+			t.Fatalf("rolling update deleted %v, want [web-2 web-1 web-0]", deleted)
+		}
+		set, err := client.AppsV1().StatefulSets(ns).Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := set.Status; st.CurrentRevision != st.UpdateRevision || st.UpdatedReplicas != 3 || st.ObservedGeneration != set.Generation {
+			t.Fatalf("status after the rollout %+v", st)
+		}
+		for _, name := range []string{"web-0", "web-1", "web-2"} {
+			pod, err := client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pod.Spec.Containers[0].Image != "nginx:2" || pod.Labels["controller-revision-hash"] != set.Status.UpdateRevision {
+				t.Errorf("%s runs %s at %s", name, pod.Spec.Containers[0].Image, pod.Labels["controller-revision-hash"])
+			}
+		}
+
 		c.MustKubectl("-n", ns, "scale", "statefulset", "web", "--replicas", "1")
 		framework.Eventually(t, 60*time.Second, func() (bool, string) {
 			_, deleted, _ := events.snapshot()
-			return len(deleted) == 2, fmt.Sprintf("deleted %v", deleted)
+			return len(deleted) == 5, fmt.Sprintf("deleted %v", deleted)
 		})
-		if _, deleted, _ := events.snapshot(); !slices.Equal(deleted, []string{"web-2", "web-1"}) {
-			t.Fatalf("scale down deleted %v, want [web-2 web-1]", deleted)
+		if _, deleted, _ := events.snapshot(); !slices.Equal(deleted[3:], []string{"web-2", "web-1"}) {
+			t.Fatalf("scale down deleted %v, want [web-2 web-1]", deleted[3:])
 		}
 
 		// A deleted member comes back under the same name.
@@ -431,6 +457,25 @@ func TestWorkloadControllers(t *testing.T) {
 				t.Errorf("pod %s: finalizers %v labels %v", p.Name, p.Finalizers, p.Labels)
 			}
 		}
+	})
+
+	t.Run("namespace with a running job is deleted", func(t *testing.T) {
+		// No kubelet: the pods stay Pending and keep the Job's tracking
+		// finalizer until the Job controller lets them go.
+		ns := "batch-gone"
+		c.MustKubectl("create", "namespace", ns)
+		if out, err := c.KubectlIn(countJob, nil, "-n", ns, "apply", "-f", "-"); err != nil {
+			t.Fatalf("apply: %v\n%s", err, out)
+		}
+		framework.Eventually(t, 30*time.Second, func() (bool, string) {
+			pods, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+			return err == nil && len(pods.Items) == 2, fmt.Sprintf("pods: %v", err)
+		})
+		c.MustKubectl("delete", "namespace", ns, "--wait=false")
+		framework.Eventually(t, 60*time.Second, func() (bool, string) {
+			_, err := client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+			return apierrors.IsNotFound(err), fmt.Sprintf("namespace still there: %v", err)
+		})
 	})
 
 	t.Run("cronjob", func(t *testing.T) {

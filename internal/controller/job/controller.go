@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	batchlisters "k8s.io/client-go/listers/batch/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
@@ -27,6 +28,7 @@ const podKeyPrefix = "pod:"
 // Controller runs Jobs.
 type Controller struct {
 	client     kubernetes.Interface
+	jobs       batchlisters.JobLister
 	pods       corelisters.PodLister
 	jobsSynced cache.InformerSynced
 	podsSynced cache.InformerSynced
@@ -58,6 +60,7 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, c
 	podInf := factory.Core().V1().Pods()
 	c := &Controller{
 		client:     client,
+		jobs:       jobInf.Lister(),
 		pods:       podInf.Lister(),
 		jobsSynced: jobInf.Informer().HasSynced,
 		podsSynced: podInf.Informer().HasSynced,
@@ -125,9 +128,17 @@ func (c *Controller) podChanged(obj interface{}) {
 	if isJobPod {
 		c.queue.Add(pod.Namespace + "/" + ref.Name)
 	}
-	if !isJobPod && hasFinalizer(pod) {
+	if hasFinalizer(pod) && (!isJobPod || !c.jobCounts(pod.Namespace, ref)) {
 		c.queue.Add(podKeyPrefix + pod.Namespace + "/" + pod.Name)
 	}
+}
+
+// jobCounts reports whether the cache holds the Job ref names, unfinished:
+// it will count the pod. A pod of a Job deleted while the controller was
+// down gets no other event that would release it.
+func (c *Controller) jobCounts(ns string, ref *metav1.OwnerReference) bool {
+	job, err := c.jobs.Jobs(ns).Get(ref.Name)
+	return err == nil && job.UID == ref.UID && job.DeletionTimestamp == nil && finishedCondition(job) == nil
 }
 
 // Run processes Jobs until ctx ends. The informer factory must be started

@@ -507,3 +507,21 @@ func TestIndexSetString(t *testing.T) {
 		}
 	}
 }
+
+func TestPodOfMissingJobIsQueuedForRelease(t *testing.T) {
+	h := newHarness(t, newJob(ptr.To[int32](1), ptr.To[int32](1)))
+	gone := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "gone", Namespace: "ns", UID: "gone-uid"}}
+	pod := newPod(gone, noIndex)
+	pod.Name = "gone-abcde"
+	h.c.podChanged(pod)
+	var keys []string
+	for h.c.queue.Len() > 0 {
+		k, _ := h.c.queue.Get()
+		keys = append(keys, k)
+		h.c.queue.Done(k)
+	}
+	slices.Sort(keys)
+	if want := []string{"ns/gone", "pod:ns/gone-abcde"}; !slices.Equal(keys, want) {
+		t.Fatalf("queued %v, want %v", keys, want)
+	}
+}

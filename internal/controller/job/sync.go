@@ -43,6 +43,10 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	if err != nil {
 		return 0, err
 	}
+	if job.Spec.Selector == nil {
+		c.log.Warn("job has no selector", "namespace", ns, "name", name)
+		return 0, nil
+	}
 	pods, err := c.listPods(ctx, job)
 	if err != nil {
 		return 0, err
@@ -65,8 +69,8 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 // listPods returns the pods job controls, read from the API server.
 func (c *Controller) listPods(ctx context.Context, job *batchv1.Job) ([]*corev1.Pod, error) {
 	sel, err := metav1.LabelSelectorAsSelector(job.Spec.Selector)
-	if err != nil || job.Spec.Selector == nil {
-		return nil, fmt.Errorf("job selector: %v", err)
+	if err != nil {
+		return nil, fmt.Errorf("job selector: %w", err)
 	}
 	list, err := c.client.CoreV1().Pods(job.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {

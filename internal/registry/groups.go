@@ -88,6 +88,7 @@ func batchResources() []*Resource {
 			Fields: func(o runtime.Object) fields.Set {
 				return fields.Set{"status.successful": itoa(int64(o.(*batchv1.Job).Status.Succeeded))}
 			},
+			PrepareForCreate: jobGenerateSelector,
 		},
 		{
 			GroupVersion: gv, Name: "cronjobs", Singular: "cronjob", Kind: "CronJob", Namespaced: true,

@@ -12,12 +12,15 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/portal-dev/portal/internal/controller/cronjob"
 	"github.com/portal-dev/portal/internal/controller/endpoints"
 	"github.com/portal-dev/portal/internal/controller/endpointslice"
 	"github.com/portal-dev/portal/internal/controller/endpointslicemirroring"
 	"github.com/portal-dev/portal/internal/controller/events"
+	"github.com/portal-dev/portal/internal/controller/job"
 	"github.com/portal-dev/portal/internal/controller/loadbalancer"
 	"github.com/portal-dev/portal/internal/controller/namespace"
+	"github.com/portal-dev/portal/internal/controller/statefulset"
 	"github.com/portal-dev/portal/internal/ipam/lb"
 )
 
@@ -93,6 +96,9 @@ func (m *Manager) run(ctx context.Context, client kubernetes.Interface, dyn dyna
 		endpointslice.New(client, factory, endpointslice.Options{Metrics: reg, Log: log.With("controller", "endpointslice")}),
 		endpoints.New(client, factory, endpoints.Options{Metrics: reg, Log: log.With("controller", "endpoints")}),
 		endpointslicemirroring.New(client, factory, endpointslicemirroring.Options{Metrics: reg, Log: log.With("controller", "endpointslicemirroring")}),
+		statefulset.New(client, factory, nil, log.With("controller", "statefulset")),
+		job.New(client, factory, nil, log.With("controller", "job")),
+		cronjob.New(client, factory, nil, log.With("controller", "cronjob")),
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"os/exec"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -508,6 +511,17 @@ func (r *Runner) prepare(ctx context.Context, pod *corev1.Pod, c *corev1.Contain
 	addRuntimeEnv(env, sb)
 
 	l := &launch{env: env.environ(), dir: c.WorkingDir, netns: sb.NetNS}
+	if l.dir != "" {
+		// Checked here: exec would blame the program for a missing dir.
+		if fi, err := os.Stat(l.dir); err != nil || !fi.IsDir() {
+			if err == nil {
+				err = syscall.ENOTDIR
+			} else if pe, ok := err.(*fs.PathError); ok {
+				err = pe.Err
+			}
+			return nil, &startError{fmt.Errorf("chdir %s: %w", l.dir, err)}
+		}
+	}
 	if len(command) > 0 {
 		path, _ := env.get("PATH")
 		prog, err := lookPath(command[0], path, c.WorkingDir)

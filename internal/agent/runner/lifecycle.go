@@ -29,6 +29,7 @@ func (r *Runner) Terminate(ctx context.Context, uid types.UID, grace time.Durati
 	}
 	p.terminating = true
 	p.nextWake = time.Time{}
+	settleLocked(p)
 	type target struct {
 		c  *ctr
 		pr *proc

@@ -14,6 +14,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // This file starts and stops the processes of containers.
@@ -332,4 +335,220 @@ func openLog(path string) (*os.File, error) {
 		return nil, err
 	}
 	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o640)
+}
+
+// prepare resolves a container's program, environment, command and args.
+// Its errors are *imageError, *configError or *startError.
+func (r *Runner) prepare(ctx context.Context, pod *corev1.Pod, c *corev1.Container, sb Sandbox) (*launch, error) {
+	var svc map[string]string
+	if r.cfg.ServiceEnv != nil {
+		links := pod.Spec.EnableServiceLinks == nil || *pod.Spec.EnableServiceLinks
+		m, err := r.cfg.ServiceEnv(ctx, pod.Namespace, links)
+		if err != nil {
+			return nil, &configError{err}
+		}
+		svc = m
+	}
+	env, skipped, err := buildEnv(ctx, r.cfg.Env, svc, pod, c, sb, r.hostIP(sb))
+	if err != nil {
+		return nil, err
+	}
+	for _, msg := range skipped {
+		r.log.Warn(msg, "pod", pod.Name, "namespace", pod.Namespace, "container", c.Name)
+	}
+	lookup := mapLookup(env.asMap())
+	command := expandAll(c.Command, lookup)
+	args := expandAll(c.Args, lookup)
+	addRuntimeEnv(env, sb)
+
+	l := &launch{env: env.environ(), dir: c.WorkingDir, netns: sb.NetNS}
+	if l.dir != "" {
+		// Checked here: exec would blame the program for a missing dir.
+		if fi, err := os.Stat(l.dir); err != nil || !fi.IsDir() {
+			if err == nil {
+				err = syscall.ENOTDIR
+			} else if pe, ok := err.(*fs.PathError); ok {
+				err = pe.Err
+			}
+			return nil, &startError{fmt.Errorf("chdir %s: %w", l.dir, err)}
+		}
+	}
+	if len(command) > 0 {
+		path, _ := env.get("PATH")
+		prog, err := lookPath(command[0], path, c.WorkingDir)
+		if err != nil {
+			return nil, &startError{err}
+		}
+		l.program, l.args = prog, append(command[1:len(command):len(command)], args...)
+	} else {
+		prog, err := resolveImage(c.Image, r.cfg.ImagePath)
+		if err != nil {
+			return nil, err
+		}
+		l.program, l.args = prog, args
+	}
+	return l, nil
+}
+
+func (r *Runner) hostIP(sb Sandbox) string {
+	if sb.HostIP != "" {
+		return sb.HostIP
+	}
+	return r.cfg.HostIP
+}
+
+// nsenterPath returns nsenter's path, looked up once.
+func (r *Runner) nsenterPathLocked() string {
+	if r.nsenter == "" {
+		if r.cfg.NSEnter != "" {
+			r.nsenter = r.cfg.NSEnter
+		} else if p, err := exec.LookPath("nsenter"); err == nil {
+			r.nsenter = p
+		}
+	}
+	return r.nsenter
+}
+
+// prepareFailedLocked records a preparation failure. An image or
+// configuration problem leaves the container Waiting (no restart counted)
+// and is retried after BackoffInitial; a missing command is a failed start.
+func (r *Runner) prepareFailedLocked(p *podState, c *ctr, err error) {
+	var se *startError
+	if errors.As(err, &se) {
+		r.startFailedLocked(p, c, "", err)
+		return
+	}
+	reason := "CreateContainerConfigError"
+	var ie *imageError
+	if errors.As(err, &ie) {
+		reason = imageNotRunnable
+	}
+	if c.waiting == nil || c.waiting.Reason != reason || c.waiting.Message != err.Error() {
+		c.log.Warn("container cannot start", "reason", reason, "err", err)
+	}
+	c.waiting = &corev1.ContainerStateWaiting{Reason: reason, Message: err.Error()}
+	c.retryAt = r.clock.Now().Add(r.cfg.BackoffInitial)
+}
+
+// newRunLocked opens a new run of c: restartCount, ID, log file. The
+// previous run becomes lastState, and a restart after an exit advances the
+// back-off.
+func (r *Runner) newRunLocked(p *podState, c *ctr, program string) *proc {
+	now := r.clock.Now()
+	if c.cur != nil {
+		if c.cur.exited {
+			c.bo.next(c.cur.finishedAt, now, r.cfg.BackoffInitial, r.cfg.BackoffMax)
+		}
+		t := c.cur.term
+		c.prevTerm, c.prevLog = &t, c.cur.logPath
+	}
+	n := c.attempts
+	c.attempts++
+	pr := &proc{
+		n:         n,
+		id:        fmt.Sprintf("portal://%s/%s/%d", p.uid, c.spec.Name, n),
+		startedAt: now,
+		done:      make(chan struct{}),
+		trigger:   make(chan struct{}, 1),
+	}
+	if program != "" {
+		pr.imageID = "portal://" + program
+	}
+	c.cur = pr
+	c.waiting, c.retryAt = nil, time.Time{}
+	c.started, c.readyResult, c.forceRestart = false, false, false
+	r.rotateLogs(p, c, pr)
+	return pr
+}
+
+// startFailedLocked records a run that could not start: Terminated with
+// exit code 128 and reason StartError, and Waiting RunContainerError when
+// it will be restarted (kubelet's wording for exec failures).
+func (r *Runner) startFailedLocked(p *podState, c *ctr, program string, err error) {
+	pr := c.cur
+	if pr == nil || pr.exited || pr.cmd != nil {
+		pr = r.newRunLocked(p, c, program)
+	}
+	now := r.clock.Now()
+	pr.exited, pr.finishedAt = true, now
+	pr.term = corev1.ContainerStateTerminated{
+		ExitCode:    128,
+		Reason:      "StartError",
+		Message:     err.Error(),
+		StartedAt:   metav1.NewTime(pr.startedAt),
+		FinishedAt:  metav1.NewTime(now),
+		ContainerID: pr.id,
+	}
+	close(pr.done)
+	// The run has a (empty) log like any other, for kubectl logs.
+	if f, err := openLog(pr.logPath); err == nil {
+		f.Close()
+	}
+	c.log.Error("container failed to start", "err", err, "restartCount", pr.n)
+	if r.shouldRestartLocked(p, c) {
+		c.waiting = &corev1.ContainerStateWaiting{Reason: "RunContainerError", Message: err.Error()}
+	}
+	r.kick()
+}
+
+// startLocked starts a run of c with l. It never blocks on the process.
+func (r *Runner) startLocked(p *podState, c *ctr, l *launch) {
+	pr := r.newRunLocked(p, c, l.program)
+	pr.launch = l
+	f, err := openLog(pr.logPath)
+	if err != nil {
+		r.startFailedLocked(p, c, l.program, fmt.Errorf("open log: %w", err))
+		return
+	}
+	cmd, err := l.command(r.nsenterPathLocked(), f)
+	if err == nil {
+		err = cmd.Start()
+	}
+	f.Close()
+	if err != nil {
+		r.startFailedLocked(p, c, l.program, err)
+		return
+	}
+	pr.cmd, pr.pgid = cmd, cmd.Process.Pid
+	r.metrics.started()
+	c.log.Info("container started", "restartCount", pr.n, "pid", pr.pgid, "program", l.program)
+	c.started = c.spec.StartupProbe == nil
+	go r.wait(p, c, pr)
+	r.startProbesLocked(p, c, pr)
+}
+
+// wait reaps a run's process, kills what is left of its group, and records
+// the exit.
+func (r *Runner) wait(p *podState, c *ctr, pr *proc) {
+	_ = pr.cmd.Wait()
+	signalGroup(pr.pgid, sigKill)
+	now := r.clock.Now()
+	code, reason := exitStatus(pr.cmd.ProcessState)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_ = waitGroupGone(ctx, pr.pgid)
+	cancel()
+
+	r.mu.Lock()
+	pr.exited, pr.finishedAt = true, now
+	pr.term = corev1.ContainerStateTerminated{
+		ExitCode:    code,
+		Reason:      reason,
+		StartedAt:   metav1.NewTime(pr.startedAt),
+		FinishedAt:  metav1.NewTime(now),
+		ContainerID: pr.id,
+	}
+	if code != 0 && c.spec.TerminationMessagePolicy == corev1.TerminationMessageFallbackToLogsOnError {
+		pr.term.Message = tailLog(pr.logPath)
+	}
+	if pr.cancel != nil {
+		pr.cancel()
+	}
+	if c.cur == pr {
+		c.started, c.readyResult = false, false
+	}
+	c.log.Info("container exited", "exitCode", code, "reason", reason, "restartCount", pr.n)
+	r.refreshLocked(p)
+	r.mu.Unlock()
+	close(pr.done)
+	r.kick()
 }

@@ -114,12 +114,13 @@ func (r *Runner) stopProc(ctx context.Context, p *podState, c *ctr, pr *proc, gr
 	}
 	podIP := p.sb.PodIP
 	nsenter := r.nsenterPathLocked()
+	spec := c.spec
 	r.mu.Unlock()
 
 	start := r.clock.Now()
 	if hook != nil {
 		hctx, cancel := context.WithTimeout(ctx, grace)
-		if err := r.runHook(hctx, hook, &c.spec, pr, podIP, nsenter); err != nil {
+		if err := r.runHook(hctx, hook, &spec, pr, podIP, nsenter); err != nil {
 			c.log.Warn("preStop hook failed", "err", err)
 		}
 		cancel()

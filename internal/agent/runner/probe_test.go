@@ -122,6 +122,7 @@ func TestLivenessRestart(t *testing.T) {
 	t.Run("OnFailure restarts a clean exit after a liveness kill", func(t *testing.T) {
 		c := sh("c", `trap 'exit 0' TERM; while :; do sleep 0.1; done`)
 		c.LivenessProbe = execProbe(1, 1, 1, "false")
+		c.LivenessProbe.InitialDelaySeconds = 1 // the trap is in place by then
 		pod := newPod("liveness-onfailure", corev1.RestartPolicyOnFailure, c)
 		h.sync(pod)
 		s := h.waitFor(pod.UID, "restartCount>=1", func(s *corev1.PodStatus) bool { return cs(s, "c").RestartCount >= 1 })

@@ -451,7 +451,10 @@ func (r *Runner) reconcileAll(ctx context.Context) time.Time {
 func (r *Runner) reconcile(ctx context.Context, p *podState) {
 	p.syncMu.Lock()
 	defer p.syncMu.Unlock()
-	for range 2*(len(p.init)+len(p.app)) + 1 {
+	r.mu.Lock()
+	rounds := 2*(len(p.init)+len(p.app)) + 1
+	r.mu.Unlock()
+	for range rounds {
 		r.mu.Lock()
 		c := r.planLocked(p, r.clock.Now())
 		if c == nil {

@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,6 +41,8 @@ func TestMain(m *testing.M) {
 //
 //	http PORT READYFILE   serve /healthz on 127.0.0.1:PORT: 200 while
 //	                      READYFILE exists, else 503; log each User-Agent
+//	grpc PORT             serve grpc.health.v1 on 127.0.0.1:PORT: "" is
+//	                      SERVING, "down" NOT_SERVING
 //	sigterm-exit          print "ready", exit 0 on SIGTERM
 func helperMain(args []string) {
 	if len(args) == 0 {
@@ -58,6 +63,19 @@ func helperMain(args []string) {
 			fmt.Println(err)
 			os.Exit(1)
 		}
+	case "grpc":
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", args[1]))
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		srv := grpc.NewServer()
+		hs := health.NewServer()
+		hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+		hs.SetServingStatus("down", healthpb.HealthCheckResponse_NOT_SERVING)
+		healthpb.RegisterHealthServer(srv, hs)
+		_ = srv.Serve(l)
+		os.Exit(1)
 	case "sigterm-exit":
 		ch := make(chan os.Signal, 1)
 		signal.Notify(ch, syscall.SIGTERM)

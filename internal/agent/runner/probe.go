@@ -13,16 +13,20 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // This file runs startup, readiness and liveness probes as the kubelet's
 // prober workers do. Each probe of each run has its own goroutine, so a
-// probe that hangs delays nobody else, and every check is bounded by
-// timeoutSeconds. A worker probes at once and then every periodSeconds,
-// skipping while the run is younger than initialDelaySeconds, and
-// readiness and liveness until the startup probe passed. A result counts
+// probe that hangs delays nobody else, and every check (exec, httpGet,
+// tcpSocket, grpc) is bounded by timeoutSeconds. A worker probes at once
+// and then every periodSeconds, skipping while the run is younger than
+// initialDelaySeconds, and readiness and liveness until the startup probe
+// passed. A result counts
 // once it repeats successThreshold (success) or failureThreshold (failure)
 // times in a row; a probe that could not be run (say, a named port the
 // container does not declare) counts for nothing.
@@ -33,7 +37,8 @@ import (
 // probe's or pod's grace) and restarts it unless restartPolicy is Never;
 // that probe then holds until the next run.
 
-// probeUserAgent is the User-Agent of HTTP probes, kube's for 1.37.
+// probeUserAgent is the User-Agent of HTTP and gRPC probes, kube's for
+// 1.37.
 const probeUserAgent = "kube-probe/1.37"
 
 // maxProbeOutput bounds what is read of a probe's output or body.
@@ -238,7 +243,7 @@ func check(ctx context.Context, h *corev1.ProbeHandler, spec *corev1.Container, 
 	case h.TCPSocket != nil:
 		return tcpCheck(ctx, h.TCPSocket, spec, podIP)
 	case h.GRPC != nil:
-		return unknown, "gRPC probes are not supported by the portal runner"
+		return grpcCheck(ctx, h.GRPC, podIP)
 	}
 	return unknown, "probe has no handler"
 }
@@ -372,6 +377,34 @@ func httpCheck(ctx context.Context, a *corev1.HTTPGetAction, spec *corev1.Contai
 		return success, string(body)
 	}
 	return failure, fmt.Sprintf("HTTP probe failed with statuscode: %d", res.StatusCode)
+}
+
+// grpcCheck calls the gRPC health service (grpc.health.v1) on the pod IP:
+// SERVING is success; any other answer, error or the timeout is failure.
+func grpcCheck(ctx context.Context, a *corev1.GRPCAction, podIP string) (result, string) {
+	addr := net.JoinHostPort(podIP, strconv.Itoa(int(a.Port)))
+	conn, err := grpc.NewClient(addr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithUserAgent(probeUserAgent))
+	if err != nil {
+		return failure, fmt.Sprintf("failed to connect service %q: %v", addr, err)
+	}
+	defer conn.Close()
+	service := ""
+	if a.Service != nil {
+		service = *a.Service
+	}
+	resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return failure, "timeout: health rpc did not complete within the probe's timeout"
+		}
+		return failure, fmt.Sprintf("error: health rpc probe failed: %v", err)
+	}
+	if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		return failure, fmt.Sprintf("service unhealthy (responded with %q)", resp.GetStatus().String())
+	}
+	return success, "service healthy"
 }
 
 // tcpCheck connects to the probe's port (host defaults to the pod IP).

@@ -1,11 +1,16 @@
 package runner
 
 import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -282,5 +287,86 @@ func TestResolvePort(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("%v = %d, %v", tt.port, got, err)
 		}
+	}
+}
+
+func TestGRPCProbe(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	port := freePort(t)
+	p, _ := strconv.Atoi(port)
+	probe := func(service string) *corev1.Probe {
+		return &corev1.Probe{
+			ProbeHandler:  corev1.ProbeHandler{GRPC: &corev1.GRPCAction{Port: int32(p), Service: &service}},
+			PeriodSeconds: 1,
+		}
+	}
+	c := helper("grpc", "grpc", port)
+	c.ReadinessProbe = probe("")
+	down := sh("down", "exec sleep 1000")
+	down.ReadinessProbe = probe("down")
+	pod := newPod("grpc", corev1.RestartPolicyAlways, c, down)
+	h.sync(pod)
+	s := h.waitFor(pod.UID, "grpc ready", func(s *corev1.PodStatus) bool { return cs(s, "grpc").Ready })
+	if cs(&s, "down").Ready {
+		t.Errorf("NOT_SERVING made ready: %s", dump(&s))
+	}
+}
+
+// TestHTTPCheck runs the HTTP prober against in-process servers.
+func TestHTTPCheck(t *testing.T) {
+	var got http.Header
+	var gotHost string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { got, gotHost = r.Header.Clone(), r.Host })
+	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) })
+	mux.HandleFunc("/redirect-local", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/fail", http.StatusFound) })
+	mux.HandleFunc("/redirect-away", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://elsewhere.invalid/", http.StatusFound)
+	})
+	plain := httptest.NewServer(mux)
+	defer plain.Close()
+	tlsSrv := httptest.NewTLSServer(mux)
+	defer tlsSrv.Close()
+	port := func(s *httptest.Server) intstr.IntOrString {
+		_, p, _ := net.SplitHostPort(s.Listener.Addr().String())
+		n, _ := strconv.Atoi(p)
+		return intstr.FromInt32(int32(n))
+	}
+	spec := &corev1.Container{Name: "c"}
+	tests := []struct {
+		name string
+		a    corev1.HTTPGetAction
+		want result
+	}{
+		{"ok", corev1.HTTPGetAction{Path: "/ok", Port: port(plain)}, success},
+		{"https insecure", corev1.HTTPGetAction{Path: "/ok", Port: port(tlsSrv), Scheme: corev1.URISchemeHTTPS}, success},
+		{"500", corev1.HTTPGetAction{Path: "/fail", Port: port(plain)}, failure},
+		{"404", corev1.HTTPGetAction{Path: "/nope", Port: port(plain)}, failure},
+		{"redirect followed on the same host", corev1.HTTPGetAction{Path: "/redirect-local", Port: port(plain)}, failure},
+		{"redirect elsewhere is success", corev1.HTTPGetAction{Path: "/redirect-away", Port: port(plain)}, success},
+		{"refused", corev1.HTTPGetAction{Path: "/", Port: intstr.FromString(freePort(t))}, failure},
+		{"unknown port name", corev1.HTTPGetAction{Path: "/", Port: intstr.FromString("http")}, unknown},
+	}
+	for _, tt := range tests {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		res, msg := httpCheck(ctx, &tt.a, spec, "127.0.0.1")
+		cancel()
+		if res != tt.want {
+			t.Errorf("%s: %v (%s), want %v", tt.name, res, msg, tt.want)
+		}
+	}
+	if ua := got.Get("User-Agent"); ua != "kube-probe/1.37" || got.Get("Accept") != "*/*" {
+		t.Errorf("default headers %v", got)
+	}
+
+	a := corev1.HTTPGetAction{Path: "/ok", Port: port(plain), HTTPHeaders: []corev1.HTTPHeader{
+		{Name: "User-Agent", Value: "mine"}, {Name: "X-Custom", Value: "1"}, {Name: "Host", Value: "example.com"}, {Name: "Accept", Value: ""},
+	}}
+	if res, msg := httpCheck(context.Background(), &a, spec, "127.0.0.1"); res != success {
+		t.Fatalf("custom headers: %v %s", res, msg)
+	}
+	if got.Get("User-Agent") != "mine" || got.Get("X-Custom") != "1" || gotHost != "example.com" || got.Get("Accept") != "" {
+		t.Errorf("custom headers %v host %q", got, gotHost)
 	}
 }

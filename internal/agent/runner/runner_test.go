@@ -359,3 +359,99 @@ func alive(pid int) bool {
 	i := strings.LastIndexByte(string(b), ')')
 	return i >= 0 && len(b) > i+2 && b[i+2] != 'Z' && b[i+2] != 'X'
 }
+
+// TestImageChangeRestarts: a new image for a running container restarts
+// it, whatever the restart policy, as a changed spec hash does.
+func TestImageChangeRestarts(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	pod := newPod("image-change", corev1.RestartPolicyNever, sh("c", "exec sleep 1000"))
+	pod.ResourceVersion = "1"
+	h.sync(pod)
+	h.waitFor(pod.UID, "running", func(s *corev1.PodStatus) bool { return running(cs(s, "c")) })
+	pod = pod.DeepCopy()
+	pod.ResourceVersion = "2"
+	pod.Spec.Containers[0].Image = "busybox:2"
+	h.sync(pod)
+	s := h.waitFor(pod.UID, "restarted", func(s *corev1.PodStatus) bool {
+		c := cs(s, "c")
+		return c.RestartCount == 1 && running(c)
+	})
+	if img := cs(&s, "c").Image; img != "busybox:2" {
+		t.Errorf("image %q", img)
+	}
+}
+
+// TestSyncBeforeRun: Sync starts processes on its own; probes start with
+// Run.
+func TestSyncBeforeRun(t *testing.T) {
+	t.Parallel()
+	r := New(Config{RootDir: t.TempDir()})
+	c := sh("c", "exec sleep 1000")
+	c.ReadinessProbe = execProbe(1, 1, 1, "true")
+	pod := newPod("early", corev1.RestartPolicyAlways, c)
+	if err := r.Sync(context.Background(), pod, testSandbox); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := r.Status(pod.UID)
+	if c := cs(&s, "c"); !running(c) || c.Ready {
+		t.Fatalf("after Sync: %s", dump(&s))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	defer func() {
+		if err := r.Terminate(context.Background(), pod.UID, 0); err != nil {
+			t.Error(err)
+		}
+		cancel()
+		<-done
+	}()
+	// The change queued before Run is delivered.
+	select {
+	case uid := <-r.Changes():
+		if uid != pod.UID {
+			t.Errorf("change for %s", uid)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no change delivered")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if s, _ := r.Status(pod.UID); cs(&s, "c").Ready {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("readiness probe never ran")
+}
+
+// TestForgetKills: forgetting a pod that was not terminated kills its
+// processes rather than leaking them.
+func TestForgetKills(t *testing.T) {
+	t.Parallel()
+	r := New(Config{RootDir: t.TempDir()})
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	pod := newPod("forget", corev1.RestartPolicyAlways, sh("c", "echo $$$$ > "+pidFile+"; exec sleep 1000"))
+	if err := r.Sync(context.Background(), pod, testSandbox); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	deadline := time.Now().Add(20 * time.Second)
+	for pid == 0 && time.Now().Before(deadline) {
+		b, _ := os.ReadFile(pidFile)
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.Forget(pod.UID)
+	for alive(pid) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if alive(pid) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatal("process outlived Forget")
+	}
+	if _, ok := r.Status(pod.UID); ok {
+		t.Error("Status after Forget")
+	}
+}

@@ -70,6 +70,16 @@ func (r *Runner) planLocked(p *podState, now time.Time) *ctr {
 	if p.terminating || p.finished {
 		return nil
 	}
+	if isTerminalPhase(p.pod.Status.Phase) {
+		// The API says the pod is done: it never runs again (kubelet:
+		// isAdmittedPodTerminal), say after the agent restarted.
+		r.finishLocked(p)
+		return nil
+	}
+	if p.pod.DeletionTimestamp != nil {
+		// Being deleted: nothing new starts; Terminate stops the rest.
+		return nil
+	}
 	wake := func(t time.Time) {
 		if !t.IsZero() && (p.nextWake.IsZero() || t.Before(p.nextWake)) {
 			p.nextWake = t

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func TestProgramResolution(t *testing.T) {
@@ -453,5 +454,28 @@ func TestForgetKills(t *testing.T) {
 	}
 	if _, ok := r.Status(pod.UID); ok {
 		t.Error("Status after Forget")
+	}
+}
+
+// TestTerminalOrDeletedPodsDoNotStart: a pod the API reports Succeeded or
+// Failed never runs, and a pod being deleted starts nothing new.
+func TestTerminalOrDeletedPodsDoNotStart(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	done := newPod("done", corev1.RestartPolicyNever, sh("c", "exec sleep 1000"))
+	done.Status.Phase = corev1.PodSucceeded
+	h.sync(done)
+	deleted := newPod("deleted", corev1.RestartPolicyAlways, sh("c", "exec sleep 1000"))
+	now := metav1.Now()
+	deleted.DeletionTimestamp = &now
+	h.sync(deleted)
+	time.Sleep(150 * time.Millisecond)
+	s, _ := h.r.Status(done.UID)
+	if c := cs(&s, "c"); c.ContainerID != "" || s.Phase != corev1.PodSucceeded {
+		t.Errorf("terminal pod: %s", dump(&s))
+	}
+	s, _ = h.r.Status(deleted.UID)
+	if c := cs(&s, "c"); c.ContainerID != "" {
+		t.Errorf("deleted pod: %s", dump(&s))
 	}
 }

@@ -25,6 +25,9 @@ type Sandbox struct {
 	NetNS string
 	// NodeName is the node the pod runs on (spec.nodeName).
 	NodeName string
+	// HostIP is the node's address (status.hostIP, the downward API's
+	// status.hostIP); when empty the runner's Config.HostIP is used.
+	HostIP string
 }
 
 // EnvSource resolves the ConfigMap and Secret references in env and envFrom.

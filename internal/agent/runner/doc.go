@@ -14,4 +14,29 @@
 // The runner owns processes and their status only. It must not talk to the
 // API server: the agent (internal/agent) feeds it pods and publishes its
 // status. api.go is the contract between the two.
+//
+// # Processes
+//
+// Each run of a container is one process leading its own process group;
+// signals go to the group, and when the leader exits whatever is left of
+// the group is killed, as a container's processes die with its init. A
+// descendant that leaves the group (setsid) escapes: there are no cgroups.
+// The environment is the spec's only, plus what a runtime adds: PATH and
+// HOME when the spec sets none, and RESOLV_CONF=<Sandbox.ResolvConf> in
+// rootless mode (a pod without network namespace), where /etc/resolv.conf
+// cannot be the pod's. With Sandbox.NetNS set, processes (and exec probes
+// and hooks) start through `nsenter --net=<path> --`, which needs the right
+// to enter the namespace. Stdout and stderr of run n go to
+// <RootDir>/pods/<uid>/<container>/<n>.log; the current and the previous
+// run's logs are kept.
+//
+// # Status
+//
+// Phase, conditions and container states follow the kubelet: a missing
+// program is a failed start (Terminated StartError, exit code 128; Waiting
+// RunContainerError while it will be retried), restarts back off (Waiting
+// CrashLoopBackOff "back-off 10s restarting failed container=..."), a
+// missing ConfigMap or Secret is Waiting CreateContainerConfigError. The
+// containerID of run n is portal://<uid>/<container>/<n> and the imageID
+// portal://<program path>.
 package runner

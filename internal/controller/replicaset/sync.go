@@ -1,0 +1,301 @@
+package replicaset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/portal-dev/portal/internal/controller/controllerref"
+)
+
+// sync brings one ReplicaSet's pods and status up to date.
+func (c *Controller) sync(ctx context.Context, key string) error {
+	ns, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return nil
+	}
+	rs, err := c.rsLister.ReplicaSets(ns).Get(name)
+	if apierrors.IsNotFound(err) {
+		c.exp.delete(key)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// Read before listing pods: an informer event that satisfies the
+	// expectations after this point is then reflected in the list.
+	needsSync := c.exp.satisfied(key)
+	selector, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+	if err != nil {
+		c.log.Warn("replicaset has an invalid selector", "namespace", ns, "name", name, "err", err)
+		return nil
+	}
+	all, err := c.podLister.Pods(ns).List(labels.Everything())
+	if err != nil {
+		return err
+	}
+	active, err := c.claimPods(ctx, rs, selector, filterActive(all))
+	if err != nil {
+		return err
+	}
+	terminating := ownedTerminating(rs, selector, all)
+
+	var manageErr error
+	if needsSync && rs.DeletionTimestamp == nil {
+		manageErr = c.manageReplicas(ctx, active, rs)
+	}
+	status := calculateStatus(rs, active, terminating, manageErr, c.now())
+	updated, err := c.updateStatus(ctx, rs, status)
+	if err != nil {
+		return errors.Join(manageErr, err)
+	}
+	// Availability after minReadySeconds has no event of its own: come back
+	// when the ready pods should have become available.
+	if manageErr == nil && updated.Spec.MinReadySeconds > 0 &&
+		updated.Status.ReadyReplicas == replicasOf(updated) && updated.Status.AvailableReplicas != replicasOf(updated) {
+		c.enqueueAfter(updated, time.Duration(updated.Spec.MinReadySeconds)*time.Second)
+	}
+	return manageErr
+}
+
+func replicasOf(rs *appsv1.ReplicaSet) int32 {
+	if rs.Spec.Replicas == nil {
+		return 1
+	}
+	return *rs.Spec.Replicas
+}
+
+// claimPods adopts and releases pods (see controllerref) and returns the
+// active pods rs owns.
+func (c *Controller) claimPods(ctx context.Context, rs *appsv1.ReplicaSet, selector labels.Selector, pods []*corev1.Pod) ([]*corev1.Pod, error) {
+	claimer := &controllerref.Claimer{
+		Owner:    rs,
+		Kind:     controllerKind,
+		Selector: selector,
+		Fresh: func(ctx context.Context) (metav1.Object, error) {
+			return c.client.AppsV1().ReplicaSets(rs.Namespace).Get(ctx, rs.Name, metav1.GetOptions{})
+		},
+		Patch: func(ctx context.Context, name string, data []byte) error {
+			_, err := c.client.CoreV1().Pods(rs.Namespace).Patch(ctx, name, types.StrategicMergePatchType, data, metav1.PatchOptions{})
+			return err
+		},
+	}
+	return controllerref.Claim(ctx, claimer, pods)
+}
+
+// manageReplicas creates or deletes pods so that rs has spec.replicas
+// active pods.
+func (c *Controller) manageReplicas(ctx context.Context, active []*corev1.Pod, rs *appsv1.ReplicaSet) error {
+	key, err := cache.MetaNamespaceKeyFunc(rs)
+	if err != nil {
+		return err
+	}
+	diff := len(active) - int(replicasOf(rs))
+	switch {
+	case diff < 0:
+		n := min(-diff, burstReplicas)
+		// Expect every creation before the first request: the informer may
+		// report a pod before its create call returns.
+		c.exp.expectCreations(key, n)
+		ref := metav1.NewControllerRef(rs, controllerKind)
+		created, err := slowStart(n, func() error { return c.createPod(ctx, rs, ref) })
+		// Creations never attempted or failed will not be observed.
+		for range n - created {
+			c.exp.creationObserved(key)
+		}
+		return err
+	case diff > 0:
+		n := min(diff, burstReplicas)
+		victims := podsToDelete(active, c.relatedPods(rs, active), n, c.now())
+		keys := make([]string, len(victims))
+		for i, p := range victims {
+			keys[i] = podKey(p)
+		}
+		c.exp.expectDeletions(key, keys)
+		var wg sync.WaitGroup
+		errs := make([]error, len(victims))
+		for i, pod := range victims {
+			wg.Go(func() {
+				if err := c.deletePodOf(ctx, rs, pod); err != nil {
+					// Not deleted: the informer will not report it.
+					c.exp.deletionObserved(key, podKey(pod))
+					if !apierrors.IsNotFound(err) {
+						errs[i] = err
+					}
+				}
+			})
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+// slowStart calls fn count times in batches of 1, 2, 4, …, each batch in
+// parallel, and stops after the first batch with a failure, so a request
+// that fails every time (quota, validation) fails once rather than count
+// times. It returns how many calls succeeded and the first error.
+func slowStart(count int, fn func() error) (int, error) {
+	done := 0
+	for batch := min(1, count); batch > 0; batch = min(2*batch, count-done) {
+		errs := make([]error, batch)
+		var wg sync.WaitGroup
+		for i := range batch {
+			wg.Go(func() { errs[i] = fn() })
+		}
+		wg.Wait()
+		failed := 0
+		var first error
+		for _, err := range errs {
+			if err != nil {
+				failed++
+				if first == nil {
+					first = err
+				}
+			}
+		}
+		done += batch
+		if first != nil {
+			return done - failed, first
+		}
+	}
+	return done, nil
+}
+
+// createPod creates one pod from rs's template.
+func (c *Controller) createPod(ctx context.Context, rs *appsv1.ReplicaSet, ref *metav1.OwnerReference) error {
+	pod := podFromTemplate(rs, ref)
+	if len(pod.Labels) == 0 {
+		return fmt.Errorf("unable to create pods, no labels")
+	}
+	created, err := c.client.CoreV1().Pods(rs.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+	if err != nil {
+		// Creating in a terminating namespace fails for good; the
+		// namespace controller is about to delete the ReplicaSet.
+		if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
+			return nil
+		}
+		c.recorder.Eventf(rs, corev1.EventTypeWarning, "FailedCreate", "Error creating: %v", err)
+		return err
+	}
+	c.log.Debug("created pod", "namespace", rs.Namespace, "name", rs.Name, "pod", created.Name)
+	c.recorder.Eventf(rs, corev1.EventTypeNormal, "SuccessfulCreate", "Created pod: %v", created.Name)
+	return nil
+}
+
+// podFromTemplate is the pod rs creates: the template's labels,
+// annotations, finalizers and spec, a generated name prefixed by rs's, and
+// rs as its controller.
+func podFromTemplate(rs *appsv1.ReplicaSet, ref *metav1.OwnerReference) *corev1.Pod {
+	t := rs.Spec.Template.DeepCopy()
+	prefix := rs.Name + "-"
+	if len(apivalidation.NameIsDNSSubdomain(prefix, true)) != 0 {
+		prefix = rs.Name
+	}
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			GenerateName:    prefix,
+			Namespace:       rs.Namespace,
+			Labels:          t.Labels,
+			Annotations:     t.Annotations,
+			Finalizers:      t.Finalizers,
+			OwnerReferences: []metav1.OwnerReference{*ref},
+		},
+		Spec: t.Spec,
+	}
+}
+
+func (c *Controller) deletePodOf(ctx context.Context, rs *appsv1.ReplicaSet, pod *corev1.Pod) error {
+	err := c.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
+		Preconditions: &metav1.Preconditions{UID: &pod.UID},
+	})
+	if err != nil {
+		if !apierrors.IsNotFound(err) {
+			c.recorder.Eventf(rs, corev1.EventTypeWarning, "FailedDelete", "Error deleting: %v", err)
+		}
+		return err
+	}
+	c.recorder.Eventf(rs, corev1.EventTypeNormal, "SuccessfulDelete", "Deleted pod: %v", pod.Name)
+	return nil
+}
+
+// relatedPods are the active pods of every ReplicaSet with the same
+// controller as rs (the Deployment's other revisions), used to spread
+// deletions across nodes; rs's own pods when it has no controller.
+func (c *Controller) relatedPods(rs *appsv1.ReplicaSet, own []*corev1.Pod) []*corev1.Pod {
+	ref := metav1.GetControllerOfNoCopy(rs)
+	if ref == nil {
+		return own
+	}
+	siblings, err := c.rsLister.ReplicaSets(rs.Namespace).List(labels.Everything())
+	if err != nil {
+		return own
+	}
+	seen := map[types.UID]bool{}
+	var out []*corev1.Pod
+	for _, sib := range siblings {
+		if r := metav1.GetControllerOfNoCopy(sib); r == nil || r.UID != ref.UID {
+			continue
+		}
+		sel, err := metav1.LabelSelectorAsSelector(sib.Spec.Selector)
+		if err != nil || sel.Empty() {
+			continue
+		}
+		pods, err := c.podLister.Pods(rs.Namespace).List(sel)
+		if err != nil {
+			continue
+		}
+		for _, p := range pods {
+			if !seen[p.UID] && isActive(p) {
+				seen[p.UID] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// isActive reports whether pod counts toward a ReplicaSet: not finished and
+// not terminating.
+func isActive(pod *corev1.Pod) bool {
+	return pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed && pod.DeletionTimestamp == nil
+}
+
+func filterActive(pods []*corev1.Pod) []*corev1.Pod {
+	var out []*corev1.Pod
+	for _, p := range pods {
+		if isActive(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ownedTerminating returns the pods rs owns that are terminating but have
+// not finished.
+func ownedTerminating(rs *appsv1.ReplicaSet, selector labels.Selector, pods []*corev1.Pod) []*corev1.Pod {
+	var out []*corev1.Pod
+	for _, p := range pods {
+		if p.DeletionTimestamp == nil || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			continue
+		}
+		if ref := metav1.GetControllerOfNoCopy(p); ref == nil || ref.UID != rs.UID {
+			continue
+		}
+		if selector.Matches(labels.Set(p.Labels)) {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -117,7 +118,12 @@ func (c *Controller) next(ctx context.Context) bool {
 	defer c.queue.Done(key)
 	if err := c.sync(ctx, key); err != nil {
 		ns, name, _ := cache.SplitMetaNamespaceKey(key)
-		c.log.Warn("deployment sync failed", "namespace", ns, "name", name, "err", err)
+		// A conflict means the cache was behind a write; the retry sees it.
+		level := slog.LevelWarn
+		if apierrors.IsConflict(err) {
+			level = slog.LevelDebug
+		}
+		c.log.Log(ctx, level, "deployment sync failed", "namespace", ns, "name", name, "err", err)
 		c.queue.AddRateLimited(key)
 		return true
 	}

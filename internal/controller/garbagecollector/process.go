@@ -65,9 +65,10 @@ func (c *Controller) attemptToDelete(ctx context.Context, it item, obj *metav1.P
 		// A live owner keeps the object; the gone and going ones let go.
 		drop := append(dangling, waiting...)
 		c.log.Debug("removing owner references", "resource", it.gvr.Resource, "namespace", it.namespace, "name", it.name)
-		return c.patchOwnerRefs(ctx, it, func(refs []metav1.OwnerReference) []metav1.OwnerReference {
+		_, err := c.patchOwnerRefs(ctx, it, func(refs []metav1.OwnerReference) []metav1.OwnerReference {
 			return slices.DeleteFunc(refs, func(r metav1.OwnerReference) bool { return slices.Contains(drop, r.UID) })
 		})
+		return err
 	case len(waiting) > 0 && len(c.dependents(obj.UID)) > 0:
 		// An owner waits in the foreground, and obj has dependents of its
 		// own: delete it in the foreground too, so the owner waits for the
@@ -76,7 +77,7 @@ func (c *Controller) attemptToDelete(ctx context.Context, it item, obj *metav1.P
 		// forever.
 		for _, dep := range c.dependents(obj.UID) {
 			if dep.meta.DeletionTimestamp != nil && hasFinalizer(dep.meta, metav1.FinalizerDeleteDependents) {
-				if err := c.patchOwnerRefs(ctx, it, func(refs []metav1.OwnerReference) []metav1.OwnerReference {
+				if _, err := c.patchOwnerRefs(ctx, it, func(refs []metav1.OwnerReference) []metav1.OwnerReference {
 					for i := range refs {
 						if slices.Contains(waiting, refs[i].UID) {
 							refs[i].BlockOwnerDeletion = new(bool)
@@ -106,14 +107,17 @@ func (c *Controller) attemptToDelete(ctx context.Context, it item, obj *metav1.P
 // then the orphan finalizer, letting the API server delete it.
 func (c *Controller) orphanDependents(ctx context.Context, it item, owner *metav1.PartialObjectMetadata) error {
 	for _, dep := range c.dependents(owner.UID) {
-		if err := c.patchOwnerRefs(ctx, dep.item, func(refs []metav1.OwnerReference) []metav1.OwnerReference {
+		if _, err := c.patchOwnerRefs(ctx, dep.item, func(refs []metav1.OwnerReference) []metav1.OwnerReference {
 			return slices.DeleteFunc(refs, func(r metav1.OwnerReference) bool { return r.UID == owner.UID })
 		}); err != nil {
 			return err
 		}
 	}
-	c.log.Info("orphaned dependents", "resource", it.gvr.Resource, "namespace", it.namespace, "name", it.name)
-	return c.removeFinalizer(ctx, it, metav1.FinalizerOrphanDependents)
+	removed, err := c.removeFinalizer(ctx, it, metav1.FinalizerOrphanDependents)
+	if removed {
+		c.log.Info("orphaned dependents", "resource", it.gvr.Resource, "namespace", it.namespace, "name", it.name)
+	}
+	return err
 }
 
 // deleteDependents has the dependents of an owner deleted in the
@@ -136,8 +140,11 @@ func (c *Controller) deleteDependents(ctx context.Context, it item, owner *metav
 		// The dependents' deletion events bring the owner back.
 		return nil
 	}
-	c.log.Info("deleted dependents in the foreground", "resource", it.gvr.Resource, "namespace", it.namespace, "name", it.name)
-	return c.removeFinalizer(ctx, it, metav1.FinalizerDeleteDependents)
+	removed, err := c.removeFinalizer(ctx, it, metav1.FinalizerDeleteDependents)
+	if removed {
+		c.log.Info("deleted dependents in the foreground", "resource", it.gvr.Resource, "namespace", it.namespace, "name", it.name)
+	}
+	return err
 }
 
 // delete deletes the object it names, if it is still that object.
@@ -158,8 +165,9 @@ func (c *Controller) delete(ctx context.Context, it item, policy metav1.Deletion
 
 // patchOwnerRefs rewrites the object's owner references with edit, through
 // a JSON merge patch that carries the resourceVersion it read, retrying on
-// conflicts. An object that is gone or replaced is left alone.
-func (c *Controller) patchOwnerRefs(ctx context.Context, it item, edit func([]metav1.OwnerReference) []metav1.OwnerReference) error {
+// conflicts. An object that is gone or replaced is left alone. It reports
+// whether it patched.
+func (c *Controller) patchOwnerRefs(ctx context.Context, it item, edit func([]metav1.OwnerReference) []metav1.OwnerReference) (bool, error) {
 	return c.patchMeta(ctx, it, func(m *metav1.PartialObjectMetadata) (map[string]any, bool) {
 		before := slices.Clone(m.OwnerReferences)
 		after := edit(slices.Clone(m.OwnerReferences))
@@ -173,8 +181,9 @@ func (c *Controller) patchOwnerRefs(ctx context.Context, it item, edit func([]me
 	})
 }
 
-// removeFinalizer removes one finalizer from the object.
-func (c *Controller) removeFinalizer(ctx context.Context, it item, finalizer string) error {
+// removeFinalizer removes one finalizer from the object; it reports whether
+// it did.
+func (c *Controller) removeFinalizer(ctx context.Context, it item, finalizer string) (bool, error) {
 	return c.patchMeta(ctx, it, func(m *metav1.PartialObjectMetadata) (map[string]any, bool) {
 		if !hasFinalizer(m, finalizer) {
 			return nil, false
@@ -188,10 +197,13 @@ func (c *Controller) removeFinalizer(ctx context.Context, it item, finalizer str
 }
 
 // patchMeta reads the object's metadata live, asks change for the fields to
-// set, and patches them with the read resourceVersion as precondition.
-func (c *Controller) patchMeta(ctx context.Context, it item, change func(*metav1.PartialObjectMetadata) (map[string]any, bool)) error {
+// set, and patches them with the read resourceVersion as precondition. It
+// reports whether it patched.
+func (c *Controller) patchMeta(ctx context.Context, it item, change func(*metav1.PartialObjectMetadata) (map[string]any, bool)) (bool, error) {
 	client := c.md.Resource(it.gvr).Namespace(it.namespace)
+	patched := false
 	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		patched = false
 		cur, err := client.Get(ctx, it.name, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -210,10 +222,11 @@ func (c *Controller) patchMeta(ctx context.Context, it item, change func(*metav1
 			return err
 		}
 		_, err = client.Patch(ctx, it.name, types.MergePatchType, data, metav1.PatchOptions{})
+		patched = err == nil
 		return err
 	})
 	if apierrors.IsNotFound(err) {
-		return nil
+		return false, nil
 	}
-	return err
+	return patched, err
 }

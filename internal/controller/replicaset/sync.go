@@ -57,6 +57,10 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	status := calculateStatus(rs, active, terminating, manageErr, c.now())
 	updated, err := c.updateStatus(ctx, rs, status)
+	if apierrors.IsNotFound(err) {
+		// Deleted meanwhile: nothing left to report on.
+		return nil
+	}
 	if err != nil {
 		return errors.Join(manageErr, err)
 	}

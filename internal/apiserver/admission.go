@@ -55,8 +55,16 @@ func (l *namespaceLifecycle) Validate(ctx context.Context, a admission.Attribute
 	}
 	ns := obj.(*corev1.Namespace)
 	if ns.Status.Phase == corev1.NamespaceTerminating && a.GetSubresource() == "" {
-		return apierrors.NewForbidden(a.GetResource().GroupResource(), a.GetName(),
+		err := apierrors.NewForbidden(a.GetResource().GroupResource(), a.GetName(),
 			fmt.Errorf("unable to create new content in namespace %s because it is being terminated", a.GetNamespace()))
+		// As kube-apiserver: the cause tells controllers (the ReplicaSet
+		// controller) to stop creating rather than retry.
+		err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1.StatusCause{
+			Type:    corev1.NamespaceTerminatingCause,
+			Message: fmt.Sprintf("namespace %s is being terminated", a.GetNamespace()),
+			Field:   "metadata.namespace",
+		})
+		return err
 	}
 	return nil
 }

@@ -118,9 +118,10 @@ func (c *Controller) next(ctx context.Context) bool {
 	defer c.queue.Done(key)
 	if err := c.sync(ctx, key); err != nil {
 		ns, name, _ := cache.SplitMetaNamespaceKey(key)
-		// A conflict means the cache was behind a write; the retry sees it.
+		// A conflict means the cache was behind a write, which the retry
+		// sees; a terminating namespace is about to take the object along.
 		level := slog.LevelWarn
-		if apierrors.IsConflict(err) {
+		if apierrors.IsConflict(err) || apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
 			level = slog.LevelDebug
 		}
 		c.log.Log(ctx, level, "deployment sync failed", "namespace", ns, "name", name, "err", err)

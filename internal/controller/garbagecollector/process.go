@@ -158,7 +158,7 @@ func (c *Controller) delete(ctx context.Context, it item, policy metav1.Deletion
 		return nil
 	}
 	if err == nil {
-		c.log.Info("deleted garbage", "resource", it.gvr.Resource, "namespace", it.namespace, "name", it.name, "propagation", string(policy))
+		c.log.Debug("deleted garbage", "resource", it.gvr.Resource, "namespace", it.namespace, "name", it.name, "propagation", string(policy))
 	}
 	return err
 }

@@ -597,3 +597,58 @@ func TestFenceposts(t *testing.T) {
 		}
 	}
 }
+
+func TestHashCollisionBumpsCollisionCount(t *testing.T) {
+	d := newDeployment("web", 2, rolling(intstr.FromInt32(1), intstr.FromInt32(0)))
+	hash := templateHash(&d.Spec.Template, nil)
+	// Someone else's ReplicaSet already has the name the template hashes to.
+	squatter := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-" + hash, Namespace: "default", UID: "squatter-uid", Labels: map[string]string{"app": "other"}},
+		Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](0), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "other"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "other"}}}},
+	}
+	k := newCluster(t, d, squatter)
+	if err := k.c.sync(context.Background(), "default/web"); err == nil {
+		t.Fatal("sync succeeded over a name collision")
+	}
+	k.refresh()
+	if got := k.deployment("web").Status.CollisionCount; ptr.Deref(got, 0) != 1 {
+		t.Fatalf("collisionCount %v", got)
+	}
+	k.sync("web")
+	var names []string
+	for _, rs := range k.replicaSets() {
+		names = append(names, rs.Name)
+	}
+	want := "web-" + templateHash(&d.Spec.Template, ptr.To[int32](1))
+	if !slices.Contains(names, want) || want == squatter.Name {
+		t.Fatalf("ReplicaSets %v, want %s", names, want)
+	}
+}
+
+func TestReplicaFailureIsCopied(t *testing.T) {
+	k := newCluster(t, newDeployment("web", 2, rolling(intstr.FromInt32(1), intstr.FromInt32(0))))
+	k.sync("web")
+	rs := k.replicaSets()[0]
+	rs.Status.Conditions = []appsv1.ReplicaSetCondition{{Type: appsv1.ReplicaSetReplicaFailure, Status: corev1.ConditionTrue,
+		Reason: "FailedCreate", Message: "quota exceeded", LastTransitionTime: metav1.NewTime(t0)}}
+	if _, err := k.client.AppsV1().ReplicaSets("default").UpdateStatus(context.Background(), rs, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	k.refresh()
+	k.sync("web")
+	c := k.condition("web", appsv1.DeploymentReplicaFailure)
+	if c == nil || c.Status != corev1.ConditionTrue || c.Reason != "FailedCreate" || c.Message != "quota exceeded" {
+		t.Fatalf("ReplicaFailure %+v", c)
+	}
+	rs = k.replicaSets()[0]
+	rs.Status.Conditions = nil
+	if _, err := k.client.AppsV1().ReplicaSets("default").UpdateStatus(context.Background(), rs, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	k.refresh()
+	k.sync("web")
+	if c := k.condition("web", appsv1.DeploymentReplicaFailure); c != nil {
+		t.Fatalf("ReplicaFailure kept: %+v", c)
+	}
+}

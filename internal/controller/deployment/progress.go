@@ -11,6 +11,20 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// Condition reasons and the messages kube uses with them.
+const (
+	reasonNewRSCreated       = "NewReplicaSetCreated"
+	reasonFoundNewRS         = "FoundNewReplicaSet"
+	reasonRSUpdated          = "ReplicaSetUpdated"
+	reasonNewRSAvailable     = "NewReplicaSetAvailable"
+	reasonTimedOut           = "ProgressDeadlineExceeded"
+	reasonFailedRSCreate     = "ReplicaSetCreateError"
+	reasonPaused             = "DeploymentPaused"
+	reasonResumed            = "DeploymentResumed"
+	reasonMinimumAvailable   = "MinimumReplicasAvailable"
+	reasonMinimumUnavailable = "MinimumReplicasUnavailable"
+)
+
 // calculateStatus derives d's status from its ReplicaSets, keeping d's
 // conditions and setting Available.
 func calculateStatus(allRSs []*appsv1.ReplicaSet, newRS *appsv1.ReplicaSet, d *appsv1.Deployment, now time.Time) appsv1.DeploymentStatus {

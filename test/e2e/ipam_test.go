@@ -58,7 +58,7 @@ func clientsFor(t *testing.T, n int, clusters ...*framework.Cluster) []kubernete
 // retry calls op until it succeeds, returns a final error, or a minute has
 // passed: across a restart, requests fail with connection errors for a
 // moment.
-func retry(ctx context.Context, op func() (final bool, err error)) error {
+func retryCreate(ctx context.Context, op func() (final bool, err error)) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		final, err := op()
@@ -88,7 +88,7 @@ func createAll(t *testing.T, clients []kubernetes.Interface, svcs []*corev1.Serv
 			defer wg.Done()
 			for i := w; i < len(svcs); i += len(clients) {
 				var got *corev1.Service
-				err := retry(ctx, func() (bool, error) {
+				err := retryCreate(ctx, func() (bool, error) {
 					s, err := cs.CoreV1().Services(ipamNamespace).Create(ctx, svcs[i], metav1.CreateOptions{})
 					if apierrors.IsAlreadyExists(err) {
 						s, err = cs.CoreV1().Services(ipamNamespace).Get(ctx, svcs[i].Name, metav1.GetOptions{})
@@ -122,7 +122,7 @@ func deleteAll(t *testing.T, clients []kubernetes.Interface, names []string) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(names); i += len(clients) {
-				err := retry(ctx, func() (bool, error) {
+				err := retryCreate(ctx, func() (bool, error) {
 					err := cs.CoreV1().Services(ipamNamespace).Delete(ctx, names[i], metav1.DeleteOptions{})
 					if apierrors.IsNotFound(err) {
 						return true, nil

@@ -21,11 +21,11 @@ import (
 	"github.com/portal-dev/portal/test/e2e/framework"
 )
 
-// fakeKubelet stands in for the node agent, which this suite does not
+// stsKubelet stands in for the node agent, which this suite does not
 // run: it marks every new pod of its namespace Running and Ready (podIP
 // 127.244.x.y) after readyDelay, and, for pods a Job owns, Succeeded after
 // runFor more. Pods keep an empty nodeName: it cannot be set by update.
-type fakeKubelet struct {
+type stsKubelet struct {
 	t                  *testing.T
 	client             kubernetes.Interface
 	readyDelay, runFor time.Duration
@@ -35,8 +35,8 @@ type fakeKubelet struct {
 	nextIP  int
 }
 
-func startKubelet(t *testing.T, client kubernetes.Interface, ns string, readyDelay, runFor time.Duration) *fakeKubelet {
-	k := &fakeKubelet{t: t, client: client, readyDelay: readyDelay, runFor: runFor, readyAt: map[string]time.Time{}}
+func startKubelet(t *testing.T, client kubernetes.Interface, ns string, readyDelay, runFor time.Duration) *stsKubelet {
+	k := &stsKubelet{t: t, client: client, readyDelay: readyDelay, runFor: runFor, readyAt: map[string]time.Time{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
@@ -55,7 +55,7 @@ func startKubelet(t *testing.T, client kubernetes.Interface, ns string, readyDel
 	return k
 }
 
-func (k *fakeKubelet) run(ctx context.Context, pod *corev1.Pod) {
+func (k *stsKubelet) run(ctx context.Context, pod *corev1.Pod) {
 	sleep := func(d time.Duration) bool {
 		select {
 		case <-ctx.Done():
@@ -85,7 +85,7 @@ func (k *fakeKubelet) run(ctx context.Context, pod *corev1.Pod) {
 
 // setStatus applies mutate to the pod's latest status, retrying on
 // conflicts; it reports false if the pod is gone or the test is over.
-func (k *fakeKubelet) setStatus(ctx context.Context, name, ns string, mutate func(*corev1.Pod)) bool {
+func (k *stsKubelet) setStatus(ctx context.Context, name, ns string, mutate func(*corev1.Pod)) bool {
 	for ctx.Err() == nil {
 		pod, err := k.client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil || pod.DeletionTimestamp != nil {
@@ -108,7 +108,7 @@ func (k *fakeKubelet) setStatus(ctx context.Context, name, ns string, mutate fun
 	return false
 }
 
-func (k *fakeKubelet) readyTime(name string) (time.Time, bool) {
+func (k *stsKubelet) readyTime(name string) (time.Time, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	t, ok := k.readyAt[name]

@@ -10,16 +10,20 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
 	"github.com/portal-dev/portal/internal/controller/cronjob"
+	"github.com/portal-dev/portal/internal/controller/deployment"
 	"github.com/portal-dev/portal/internal/controller/endpoints"
 	"github.com/portal-dev/portal/internal/controller/endpointslice"
 	"github.com/portal-dev/portal/internal/controller/endpointslicemirroring"
 	"github.com/portal-dev/portal/internal/controller/events"
+	"github.com/portal-dev/portal/internal/controller/garbagecollector"
 	"github.com/portal-dev/portal/internal/controller/job"
 	"github.com/portal-dev/portal/internal/controller/loadbalancer"
 	"github.com/portal-dev/portal/internal/controller/namespace"
+	"github.com/portal-dev/portal/internal/controller/replicaset"
 	"github.com/portal-dev/portal/internal/controller/statefulset"
 	"github.com/portal-dev/portal/internal/ipam/lb"
 )
@@ -74,14 +78,22 @@ func (m *Manager) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("controllers: %w", err)
 	}
+	// The garbage collector watches every group's preferred version,
+	// deprecated groups (extensions) too; their warnings are only noise.
+	mdCfg := rest.CopyConfig(cfg)
+	mdCfg.WarningHandler = rest.NoWarnings{}
+	md, err := metadata.NewForConfig(mdCfg)
+	if err != nil {
+		return fmt.Errorf("controllers: %w", err)
+	}
 	return newElection(client, m.opts.Identity, m.opts.Log).lead(ctx, func(ctx context.Context) error {
-		return m.run(ctx, client, dyn)
+		return m.run(ctx, client, dyn, md)
 	})
 }
 
 // run runs every controller for one term as leader: fresh informers, so a
 // new term starts from what the API holds, not from a previous term's cache.
-func (m *Manager) run(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface) error {
+func (m *Manager) run(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, md metadata.Interface) error {
 	factory := informers.NewSharedInformerFactory(client, 0)
 	log, reg := m.opts.Log, m.opts.Metrics
 	recorder := events.NewRecorder(client, events.Component)
@@ -99,6 +111,9 @@ func (m *Manager) run(ctx context.Context, client kubernetes.Interface, dyn dyna
 		statefulset.New(client, factory, nil, log.With("controller", "statefulset")),
 		job.New(client, factory, nil, log.With("controller", "job")),
 		cronjob.New(client, factory, nil, log.With("controller", "cronjob")),
+		replicaset.New(client, factory, log.With("controller", "replicaset")),
+		deployment.New(client, factory, log.With("controller", "deployment")),
+		garbagecollector.New(md, client.Discovery(), log.With("controller", "garbagecollector")),
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/dynamic"
@@ -12,6 +13,8 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/portal-dev/portal/internal/controller/namespace"
+	"github.com/portal-dev/portal/internal/controller/nodelifecycle"
+	"github.com/portal-dev/portal/internal/controller/scheduler"
 )
 
 // Options configure the controllers.
@@ -19,6 +22,9 @@ type Options struct {
 	// Config reaches the API server.
 	Config *rest.Config
 	Log    *slog.Logger
+	// NodeMonitorGracePeriod is how long a node may go without renewing
+	// its Lease before it is marked Unknown (default 40s).
+	NodeMonitorGracePeriod time.Duration
 }
 
 // Manager runs the controllers.
@@ -51,9 +57,22 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	factory := informers.NewSharedInformerFactory(client, 0)
 	ns := namespace.New(client, dyn, factory, m.opts.Log.With("controller", "namespace"))
+	sched, err := scheduler.New(client, factory, scheduler.Options{Log: m.opts.Log.With("controller", "scheduler")})
+	if err != nil {
+		return err
+	}
+	lifecycle, err := nodelifecycle.New(client, factory, nodelifecycle.Options{
+		GracePeriod: m.opts.NodeMonitorGracePeriod,
+		Log:         m.opts.Log.With("controller", "nodelifecycle"),
+	})
+	if err != nil {
+		return err
+	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ns.Run(ctx) })
+	g.Go(func() error { return sched.Run(ctx) })
+	g.Go(func() error { return lifecycle.Run(ctx) })
 	return g.Wait()
 }

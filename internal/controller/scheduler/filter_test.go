@@ -30,7 +30,9 @@ func ready(s corev1.ConditionStatus) nodeOpt {
 func labeled(k, v string) nodeOpt { return func(n *corev1.Node) { n.Labels[k] = v } }
 func cordoned(n *corev1.Node)     { n.Spec.Unschedulable = true }
 func tainted(key string, e corev1.TaintEffect) nodeOpt {
-	return func(n *corev1.Node) { n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: key, Value: "v", Effect: e}) }
+	return func(n *corev1.Node) {
+		n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: key, Value: "v", Effect: e})
+	}
 }
 func maxPods(n int64) nodeOpt {
 	return func(node *corev1.Node) {

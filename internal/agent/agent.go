@@ -79,7 +79,7 @@ func New(opts Options) (*Agent, error) {
 		ImagePath: opts.ImagePath,
 		NodeName:  opts.NodeName,
 		Env:       clientEnvSource{client: client},
-		Log:       log.With("component", "runner"),
+		Log:       log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent: runner: %w", err)

@@ -26,7 +26,7 @@ func (a *Agent) runLease(ctx context.Context, nodeUID types.UID) error {
 	for {
 		if err := a.renewLease(ctx, nodeUID); err != nil && ctx.Err() == nil {
 			a.metrics.leaseRenewals.WithLabelValues("error").Inc()
-			a.log.Warn("node lease renewal failed", "node", a.opts.NodeName, "err", err)
+			a.log.Warn("node lease renewal failed", "err", err)
 		} else if err == nil {
 			a.metrics.leaseRenewals.WithLabelValues("ok").Inc()
 		}

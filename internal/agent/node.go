@@ -113,7 +113,7 @@ func (a *Agent) registerNode(ctx context.Context) (*corev1.Node, error) {
 	err := wait.ExponentialBackoffWithContext(ctx, backoff, func(ctx context.Context) (bool, error) {
 		n, err := a.tryRegisterNode(ctx)
 		if err != nil {
-			a.log.Warn("node registration failed", "node", a.opts.NodeName, "err", err)
+			a.log.Warn("node registration failed", "err", err)
 			return false, nil
 		}
 		node = n
@@ -122,7 +122,7 @@ func (a *Agent) registerNode(ctx context.Context) (*corev1.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("register node %s: %w", a.opts.NodeName, err)
 	}
-	a.log.Info("node registered", "node", node.Name, "podCIDR", node.Spec.PodCIDR)
+	a.log.Info("node registered", "podCIDR", node.Spec.PodCIDR)
 	return node, nil
 }
 
@@ -182,7 +182,7 @@ func (a *Agent) runNodeStatus(ctx context.Context) error {
 		}
 		if err := a.syncNodeStatus(ctx); err != nil && ctx.Err() == nil {
 			a.metrics.nodeStatusUpdates.WithLabelValues("error").Inc()
-			a.log.Warn("node status update failed", "node", a.opts.NodeName, "err", err)
+			a.log.Warn("node status update failed", "err", err)
 		}
 	}
 }

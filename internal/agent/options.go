@@ -53,7 +53,7 @@ type RunnerEnv struct {
 	// Env resolves ConfigMap and Secret references through the agent's
 	// client.
 	Env runner.EnvSource
-	// Log is the runner's logger.
+	// Log is the runner's logger (the agent's, with the node name).
 	Log *slog.Logger
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -15,6 +16,8 @@ import (
 
 func upCommand() *cobra.Command {
 	var f apiserverFlags
+	var cp controlPlaneFlags
+	var af agentFlags
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run everything on this machine: API server with embedded etcd, controllers and the node agent",
@@ -42,7 +45,14 @@ func upCommand() *cobra.Command {
 						return fmt.Errorf("write kubeconfig: %w", err)
 					}
 					fmt.Fprintf(cmd.OutOrStdout(), "portal is up: API server %s\n\n  export KUBECONFIG=%s\n  kubectl get namespaces\n\n", r.URL, path)
-					return runControlPlane(ctx, path)
+					cfg, err := clientcmd.BuildConfigFromFlags("", path)
+					if err != nil {
+						return fmt.Errorf("agent: %w", err)
+					}
+					// The node agent runs beside the controllers, with its
+					// state in <data-dir>/agent.
+					g.Go(func() error { return runAgent(ctx, cfg, filepath.Join(f.opts.DataDir, "agent"), af) })
+					return runControlPlane(ctx, path, cp)
 				}
 			})
 			err = g.Wait()
@@ -51,17 +61,23 @@ func upCommand() *cobra.Command {
 		},
 	}
 	f.add(cmd.Flags())
+	cp.add(cmd.Flags())
+	af.add(cmd.Flags())
 	return cmd
 }
 
 // runControlPlane runs the controllers against the API server named in the
 // kubeconfig until ctx ends.
-func runControlPlane(ctx context.Context, kubeconfig string) error {
+func runControlPlane(ctx context.Context, kubeconfig string, cp controlPlaneFlags) error {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return fmt.Errorf("controllers: %w", err)
 	}
-	mgr, err := manager.New(manager.Options{Config: cfg, Log: slog.Default().With("component", "controllers")})
+	mgr, err := manager.New(manager.Options{
+		Config:                 cfg,
+		Log:                    slog.Default().With("component", "controllers"),
+		NodeMonitorGracePeriod: cp.nodeMonitorGracePeriod,
+	})
 	if err != nil {
 		return err
 	}

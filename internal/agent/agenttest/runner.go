@@ -195,6 +195,10 @@ func (r *Runner) notify(uid types.UID) {
 	defer r.mu.Unlock()
 	select {
 	case <-r.done:
+		return // Changes is closed
+	default:
+	}
+	select {
 	case r.changes <- uid:
 	default:
 		// A full buffer: the agent is behind; it reads every pod anyway.

@@ -233,16 +233,21 @@ func (s *Scheduler) schedule(ctx context.Context, key string) (retry bool, err e
 		ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID},
 		Target:     corev1.ObjectReference{Kind: "Node", APIVersion: "v1", Name: node},
 	}
+	// Assume before binding: the informer may show the pod bound (and
+	// drop the assumption) before Bind returns.
+	s.mu.Lock()
+	s.assumed[pod.UID] = node
+	s.mu.Unlock()
 	if err := s.client.CoreV1().Pods(pod.Namespace).Bind(ctx, binding, metav1.CreateOptions{}); err != nil {
+		s.mu.Lock()
+		delete(s.assumed, pod.UID)
+		s.mu.Unlock()
 		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 			// Gone, replaced or bound by someone else meanwhile.
 			return false, nil
 		}
 		return false, fmt.Errorf("bind to %s: %w", node, err)
 	}
-	s.mu.Lock()
-	s.assumed[pod.UID] = node
-	s.mu.Unlock()
 	s.recorder.Eventf(pod, corev1.EventTypeNormal, "Scheduled", "Successfully assigned %s/%s to %s", pod.Namespace, pod.Name, node)
 	s.log.Info("pod scheduled", "namespace", pod.Namespace, "pod", pod.Name, "node", node)
 	return false, nil

@@ -151,7 +151,11 @@ func (o *Options) complete() error {
 	switch o.PodNetwork {
 	case "":
 		o.PodNetwork = PodNetworkLoopback
-	case PodNetworkLoopback, PodNetworkNetns:
+	case PodNetworkLoopback:
+	case PodNetworkNetns:
+		if os.Geteuid() != 0 {
+			return errors.New("agent: the netns pod network needs root (network namespaces, veths, a bridge); use --pod-network=loopback")
+		}
 	default:
 		return fmt.Errorf("agent: pod network %q: want loopback or netns", o.PodNetwork)
 	}

@@ -27,7 +27,7 @@ func Main(args []string) int {
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		return setupLogging(logLevel)
 	}
-	root.AddCommand(upCommand(), apiserverCommand(), controllersCommand(), kubeconfigCommand(), versionCommand())
+	root.AddCommand(upCommand(), apiserverCommand(), controllersCommand(), agentCommand(), kubeconfigCommand(), versionCommand())
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
 		return 1

@@ -19,7 +19,8 @@ import (
 
 func upCommand() *cobra.Command {
 	var f apiserverFlags
-	var pools poolsFlag
+	var cp controlPlaneFlags
+	var af agentFlags
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run everything on this machine: API server with embedded etcd, controllers and the node agent",
@@ -47,10 +48,14 @@ func upCommand() *cobra.Command {
 						return fmt.Errorf("write kubeconfig: %w", err)
 					}
 					fmt.Fprintf(cmd.OutOrStdout(), "portal is up: API server %s\n\n  export KUBECONFIG=%s\n  kubectl get namespaces\n\n", r.URL, path)
-					return runControlPlane(ctx, path, manager.Options{
-						LoadBalancerPools: pools.pools,
-						Identity:          upIdentity(f.opts.DataDir),
-					})
+					cfg, err := clientcmd.BuildConfigFromFlags("", path)
+					if err != nil {
+						return fmt.Errorf("agent: %w", err)
+					}
+					// The node agent runs beside the controllers, with its
+					// state in <data-dir>/agent.
+					g.Go(func() error { return runAgent(ctx, cfg, filepath.Join(f.opts.DataDir, "agent"), af) })
+					return runControlPlane(ctx, path, cp, upIdentity(f.opts.DataDir))
 				}
 			})
 			err = g.Wait()
@@ -59,21 +64,27 @@ func upCommand() *cobra.Command {
 		},
 	}
 	f.add(cmd.Flags())
-	addPoolsFlag(cmd.Flags(), &pools)
+	cp.add(cmd.Flags())
+	af.add(cmd.Flags())
 	return cmd
 }
 
 // runControlPlane runs the controllers against the API server named in the
-// kubeconfig until ctx ends; it fills in opts' Config and Log.
-func runControlPlane(ctx context.Context, kubeconfig string, opts manager.Options) error {
+// kubeconfig until ctx ends. identity names this process in the
+// controllers' leader election (empty: a random one).
+func runControlPlane(ctx context.Context, kubeconfig string, cp controlPlaneFlags, identity string) error {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return fmt.Errorf("controllers: %w", err)
 	}
-	opts.Config, opts.Log = cfg, slog.Default().With("component", "controllers")
-	if opts.Metrics == nil {
+	opts := manager.Options{
+		Config:                 cfg,
+		Log:                    slog.Default().With("component", "controllers"),
+		NodeMonitorGracePeriod: cp.nodeMonitorGracePeriod,
+		LoadBalancerPools:      cp.pools.pools,
+		Identity:               identity,
 		// The API server's registry: its /metrics shows the controllers'.
-		opts.Metrics = legacyregistry.Registerer()
+		Metrics: legacyregistry.Registerer(),
 	}
 	mgr, err := manager.New(opts)
 	if err != nil {

@@ -6,10 +6,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/registry/rest"
 )
 
 func coreResources() []*Resource {
 	gv := corev1.SchemeGroupVersion
+	// The nodes store, once built: pods/log looks up the pod's node.
+	var nodes rest.Getter
 	return []*Resource{
 		{
 			GroupVersion: gv, Name: "namespaces", Singular: "namespace", Kind: "Namespace",
@@ -43,6 +46,7 @@ func coreResources() []*Resource {
 			Fields: func(obj runtime.Object) fields.Set {
 				return fields.Set{"spec.unschedulable": boolString(obj.(*corev1.Node).Spec.Unschedulable)}
 			},
+			Decorate: func(s *Store, _ map[string]rest.Storage) { nodes = s },
 		},
 		{
 			GroupVersion: gv, Name: "pods", Singular: "pod", Kind: "Pod", Namespaced: true,
@@ -56,6 +60,9 @@ func coreResources() []*Resource {
 				pod.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: qosClass(pod)}
 			},
 			GracefulDelete: podGracefulDelete,
+			Decorate: func(s *Store, paths map[string]rest.Storage) {
+				decoratePods(s, paths, func() rest.Getter { return nodes })
+			},
 		},
 		{
 			GroupVersion: gv, Name: "services", Singular: "service", Kind: "Service", Namespaced: true,

@@ -6,7 +6,18 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/registry/rest"
 )
+
+// decoratePods adds kube's pod subresources beyond /status: pods/log, which
+// streams a container log from the pod's node, pods/binding, which assigns
+// the pod to a node, and the older namespaced "bindings" resource.
+func decoratePods(s *Store, paths map[string]rest.Storage, nodes func() rest.Getter) {
+	binding := &BindingREST{store: s}
+	paths["pods/binding"] = binding
+	paths["bindings"] = &LegacyBindingREST{binding: binding}
+	paths["pods/log"] = newLogREST(s, nodes)
+}
 
 // podGracefulDelete makes pod deletion graceful as in kube-apiserver: a pod
 // bound to a node stays, terminating, until its node agent confirms that the

@@ -72,6 +72,9 @@ func New() (*runtime.Scheme, error) {
 	if err := addFieldLabelConversions(s); err != nil {
 		return nil, err
 	}
+	if err := addQueryConversions(s); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

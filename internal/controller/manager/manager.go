@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -23,7 +24,9 @@ import (
 	"github.com/portal-dev/portal/internal/controller/job"
 	"github.com/portal-dev/portal/internal/controller/loadbalancer"
 	"github.com/portal-dev/portal/internal/controller/namespace"
+	"github.com/portal-dev/portal/internal/controller/nodelifecycle"
 	"github.com/portal-dev/portal/internal/controller/replicaset"
+	"github.com/portal-dev/portal/internal/controller/scheduler"
 	"github.com/portal-dev/portal/internal/controller/statefulset"
 	"github.com/portal-dev/portal/internal/ipam/lb"
 )
@@ -44,6 +47,9 @@ type Options struct {
 	Identity string
 	// Metrics receives the controllers' metrics; nil keeps them private.
 	Metrics prometheus.Registerer
+	// NodeMonitorGracePeriod is how long a node may go without renewing
+	// its Lease before it is marked Unknown (default 40s).
+	NodeMonitorGracePeriod time.Duration
 }
 
 // Manager runs the controllers.
@@ -96,6 +102,17 @@ func (m *Manager) Run(ctx context.Context) error {
 func (m *Manager) run(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, md metadata.Interface) error {
 	factory := informers.NewSharedInformerFactory(client, 0)
 	log, reg := m.opts.Log, m.opts.Metrics
+	sched, err := scheduler.New(client, factory, scheduler.Options{Log: log.With("controller", "scheduler")})
+	if err != nil {
+		return err
+	}
+	lifecycle, err := nodelifecycle.New(client, factory, nodelifecycle.Options{
+		GracePeriod: m.opts.NodeMonitorGracePeriod,
+		Log:         log.With("controller", "nodelifecycle"),
+	})
+	if err != nil {
+		return err
+	}
 	recorder := events.NewRecorder(client, events.Component)
 	defer recorder.Shutdown()
 	lbc, err := loadbalancer.New(client, factory, recorder, m.opts.LoadBalancerPools, log.With("controller", "loadbalancer"))
@@ -114,6 +131,8 @@ func (m *Manager) run(ctx context.Context, client kubernetes.Interface, dyn dyna
 		replicaset.New(client, factory, log.With("controller", "replicaset")),
 		deployment.New(client, factory, log.With("controller", "deployment")),
 		garbagecollector.New(md, client.Discovery(), log.With("controller", "garbagecollector")),
+		sched,
+		lifecycle,
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()

@@ -83,19 +83,32 @@ type Cluster struct {
 	stdout     *syncBuffer
 	logPath    string
 	waitErr    chan error
+
+	// Netns is the network namespace portal runs in ("" for the test's).
+	Netns string
 }
 
 // Options tune a cluster.
 type Options struct {
 	// Args are extra flags for `portal up`.
 	Args []string
+	// Images builds the test images (cmd/portal-demo) and passes their
+	// directory to `portal up --image-path`.
+	Images bool
+	// Netns, when set, runs `portal up` and kubectl inside that network
+	// namespace (ip netns exec); the test process itself stays outside, so
+	// Client and Config do not reach such a cluster.
+	Netns string
 }
 
 // Start runs `portal up` in a fresh data directory and waits until it is
 // ready. The cluster is stopped when the test ends.
 func Start(t testing.TB, opts Options) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, DataDir: t.TempDir(), Port: FreePort(t), Args: opts.Args}
+	c := &Cluster{t: t, DataDir: t.TempDir(), Port: FreePort(t), Args: opts.Args, Netns: opts.Netns}
+	if opts.Images {
+		c.Args = append(c.Args, "--image-path", Images(t))
+	}
 	c.Kubeconfig = filepath.Join(c.DataDir, "kubeconfig")
 	c.start()
 	t.Cleanup(c.Stop)
@@ -106,6 +119,9 @@ func (c *Cluster) start() {
 	c.t.Helper()
 	args := append([]string{"up", "--data-dir", c.DataDir, "--secure-port", fmt.Sprint(c.Port)}, c.Args...)
 	cmd := exec.Command(Binary(c.t), args...)
+	if c.Netns != "" {
+		cmd = exec.Command("ip", append([]string{"netns", "exec", c.Netns, Binary(c.t)}, args...)...)
+	}
 	c.stdout = &syncBuffer{}
 	cmd.Stdout = c.stdout
 	c.logPath = filepath.Join(c.DataDir, fmt.Sprintf("portal-%d.log", time.Now().UnixNano()))
@@ -204,6 +220,9 @@ func (c *Cluster) KubectlIn(stdin string, env []string, args ...string) (string,
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, Kubectl(c.t), args...)
+	if c.Netns != "" {
+		cmd = exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", c.Netns, Kubectl(c.t)}, args...)...)
+	}
 	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+c.Kubeconfig), env...)
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)

@@ -141,7 +141,7 @@ func (a *Agent) ensureSandbox(ctx context.Context, rec *podRecord, pod *corev1.P
 	if sb, ok := rec.getSandbox(); ok {
 		return sb, nil
 	}
-	sb := runner.Sandbox{NodeName: a.opts.NodeName, PodIP: a.opts.NodeAddress}
+	sb := runner.Sandbox{NodeName: a.opts.NodeName, PodIP: a.opts.NodeAddress, HostIP: a.opts.NodeAddress}
 	if !pod.Spec.HostNetwork {
 		ip, netns, err := a.network.Setup(ctx, pod.UID)
 		a.allocated.Store(int64(a.network.Allocated()))

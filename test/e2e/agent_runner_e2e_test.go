@@ -1,11 +1,5 @@
-//go:build runner
-
-// These tests need the real pod runner (internal/agent/runner behind
-// newRunner in internal/cli/runner.go). Run them with
-//
-//	go test -tags runner ./test/e2e/ -run Runner
-//
-// and drop the build tag once the runner is merged.
+// These tests drive the real pod runner (internal/agent/runner, built by
+// newRunner in internal/cli/runner.go) through `portal up` and kubectl.
 
 package e2e
 

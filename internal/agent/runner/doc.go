@@ -22,9 +22,10 @@
 // the group is killed, as a container's processes die with its init. A
 // descendant that leaves the group (setsid) escapes: there are no cgroups.
 // The environment is the spec's only, plus what a runtime adds: PATH and
-// HOME when the spec sets none, and RESOLV_CONF=<Sandbox.ResolvConf> in
-// rootless mode (a pod without network namespace), where /etc/resolv.conf
-// cannot be the pod's. With Sandbox.NetNS set, processes (and exec probes
+// HOME when the spec sets none, and in rootless mode (a pod without network
+// namespace) RESOLV_CONF=<Sandbox.ResolvConf>, since /etc/resolv.conf cannot
+// be the pod's, and POD_IP=<Sandbox.PodIP>, the 127.x address the pod must
+// bind (kube sets no POD_IP; a spec that declares one wins). With Sandbox.NetNS set, processes (and exec probes
 // and hooks) start through `nsenter --net=<path> --`, which needs the right
 // to enter the namespace. Stdout and stderr of run n go to
 // <RootDir>/pods/<uid>/<container>/<n>.log; the current and the previous

@@ -281,7 +281,11 @@ func buildEnv(ctx context.Context, src EnvSource, serviceEnv map[string]string, 
 // addRuntimeEnv adds what a container runtime adds to a process's
 // environment, after the spec's (so $(VAR) never sees them): PATH and HOME
 // when the spec sets none, and, in rootless mode (no network namespace),
-// RESOLV_CONF pointing at the pod's resolv.conf, unless the spec sets it.
+// RESOLV_CONF pointing at the pod's resolv.conf and POD_IP, unless the spec
+// sets them. Rootless pods share the host's network stack, each on its own
+// 127.x address; a process must bind that address, not 0.0.0.0, or two pods
+// on one port collide. kube adds no POD_IP; portal must, so that tutorial
+// manifests that never declare it still work.
 func addRuntimeEnv(env *envList, sb Sandbox) {
 	if _, ok := env.get("PATH"); !ok {
 		env.set("PATH", defaultPath)
@@ -296,6 +300,11 @@ func addRuntimeEnv(env *envList, sb Sandbox) {
 	if sb.NetNS == "" && sb.ResolvConf != "" {
 		if _, ok := env.get("RESOLV_CONF"); !ok {
 			env.set("RESOLV_CONF", sb.ResolvConf)
+		}
+	}
+	if sb.NetNS == "" && sb.PodIP != "" {
+		if _, ok := env.get("POD_IP"); !ok {
+			env.set("POD_IP", sb.PodIP)
 		}
 	}
 }

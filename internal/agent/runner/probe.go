@@ -23,8 +23,9 @@ import (
 // This file runs startup, readiness and liveness probes as the kubelet's
 // prober workers do. Each probe of each run has its own goroutine, so a
 // probe that hangs delays nobody else, and every check (exec, httpGet,
-// tcpSocket, grpc) is bounded by timeoutSeconds. A worker probes at once
-// and then every periodSeconds, skipping while the run is younger than
+// tcpSocket, grpc) is bounded by timeoutSeconds. A readiness worker probes
+// at once, liveness and startup workers one period after the start; then
+// every periodSeconds, skipping while the run is younger than
 // initialDelaySeconds, and readiness and liveness until the startup probe
 // passed. A result counts
 // once it repeats successThreshold (success) or failureThreshold (failure)
@@ -129,6 +130,20 @@ func (r *Runner) probeWorker(ctx context.Context, p *podState, c *ctr, pr *proc,
 		trigger = pr.trigger
 	}
 	w := &worker{}
+	if kind != readinessProbe {
+		// The kubelet's probe ticker runs independently of the container,
+		// so its first liveness or startup probe lands somewhere within
+		// the first period after the start, never at the very instant the
+		// process was launched (which would kill any server that had not
+		// bound its port yet). portal takes the end of that period.
+		// Readiness probes at once: a failure only confirms the initial
+		// not-ready state, and a success makes the pod ready sooner.
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C():
+		}
+	}
 	for r.probeOnce(ctx, p, c, pr, kind, spec, w) {
 		select {
 		case <-ctx.Done():

@@ -21,6 +21,7 @@ func upCommand() *cobra.Command {
 	var f apiserverFlags
 	var cp controlPlaneFlags
 	var af agentFlags
+	var runNodeAgent bool
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run everything on this machine: API server with embedded etcd, controllers and the node agent",
@@ -54,7 +55,9 @@ func upCommand() *cobra.Command {
 					}
 					// The node agent runs beside the controllers, with its
 					// state in <data-dir>/agent.
-					g.Go(func() error { return runAgent(ctx, cfg, filepath.Join(f.opts.DataDir, "agent"), af) })
+					if runNodeAgent {
+						g.Go(func() error { return runAgent(ctx, cfg, filepath.Join(f.opts.DataDir, "agent"), af) })
+					}
 					return runControlPlane(ctx, path, cp, upIdentity(f.opts.DataDir))
 				}
 			})
@@ -66,6 +69,7 @@ func upCommand() *cobra.Command {
 	f.add(cmd.Flags())
 	cp.add(cmd.Flags())
 	af.add(cmd.Flags())
+	cmd.Flags().BoolVar(&runNodeAgent, "agent", true, "run the node agent on this machine; --agent=false runs only the control plane (for agents started elsewhere with `portal agent`)")
 	return cmd
 }
 

@@ -282,7 +282,8 @@ spec:
 // controllers of `portal up` with a fake kubelet standing in for the node
 // agent.
 func TestWorkloadControllers(t *testing.T) {
-	c := framework.Start(t, framework.Options{})
+	// A stand-in kubelet plays the node in this test, so no agent runs.
+	c := framework.Start(t, framework.Options{Args: []string{"--agent=false"}})
 	client := c.Client()
 	ctx := context.Background()
 

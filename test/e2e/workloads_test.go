@@ -52,7 +52,8 @@ spec:
 // through kubectl, with a stand-in kubelet marking pods ready (no node agent
 // runs in this suite).
 func TestWorkloads(t *testing.T) {
-	c := framework.Start(t, framework.Options{})
+	// A stand-in kubelet plays the node in this test, so no agent runs.
+	c := framework.Start(t, framework.Options{Args: []string{"--agent=false"}})
 	client := c.Client()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -188,7 +189,8 @@ func TestWorkloads(t *testing.T) {
 // TestDeletePropagation: kubectl's --cascade=orphan keeps the ReplicaSet
 // (without its owner reference), --cascade=foreground deletes it first.
 func TestDeletePropagation(t *testing.T) {
-	c := framework.Start(t, framework.Options{})
+	// A stand-in kubelet plays the node in this test, so no agent runs.
+	c := framework.Start(t, framework.Options{Args: []string{"--agent=false"}})
 	client := c.Client()
 	ctx := context.Background()
 	manifest := filepath.Join(t.TempDir(), "shop.yaml")

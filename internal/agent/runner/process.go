@@ -161,7 +161,10 @@ func (l *launch) command(nsenter string, out *os.File) (*exec.Cmd, error) {
 		Args:        argv,
 		Env:         l.env,
 		Dir:         l.dir,
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		// Pdeathsig: a runner that dies without stopping its pods (kill -9)
+		// takes their leaders with it rather than leaving orphans that hold
+		// the pods' addresses and ports.
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
 	}
 	if out != nil {
 		cmd.Stdout, cmd.Stderr = out, out

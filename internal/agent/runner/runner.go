@@ -392,9 +392,39 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 	}
 	wg.Wait()
+	// Processes die with the runner: nothing adopts them after a restart,
+	// and an orphan would keep its pod's address and ports.
+	r.stopAll(shutdownGrace)
 	r.workers.Wait()
 	close(r.changes)
 	return nil
+}
+
+// shutdownGrace bounds how long stopping the runner waits for each pod's
+// processes to go after SIGTERM.
+const shutdownGrace = 2 * time.Second
+
+// stopAll terminates every pod's processes, all pods at once.
+func (r *Runner) stopAll(grace time.Duration) {
+	r.mu.Lock()
+	uids := make([]types.UID, 0, len(r.pods))
+	for uid := range r.pods {
+		uids = append(uids, uid)
+	}
+	r.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, uid := range uids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), grace+time.Second)
+			defer cancel()
+			if err := r.Terminate(ctx, uid, grace); err != nil {
+				r.log.Warn("stopping pod at shutdown", "pod", string(uid), "err", err)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // deliver sends the UIDs of changed pods on Changes until ctx ends.

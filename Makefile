@@ -7,13 +7,18 @@ DATA_DIR ?= $(HOME)/.portal
 # Packages of the fast unit layer: everything but the end-to-end suite.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /test/e2e)
 
-.PHONY: build run test test-unit test-e2e vet tools bench-apiserver generate
+.PHONY: build images run test test-unit test-e2e vet tools bench-apiserver bench-endpoints generate
 
 build:
 	$(GO) build -o $(BIN) ./cmd/portal
 
-run: build
-	$(BIN) up --data-dir $(DATA_DIR)
+# Images are local programs: portal runs a container without a command as
+# the program named after its image, found in --image-path.
+images:
+	$(GO) build -o bin/images/portal-demo ./cmd/portal-demo
+
+run: build images
+	$(BIN) up --data-dir $(DATA_DIR) --image-path $(CURDIR)/bin/images
 
 test: vet test-unit test-e2e
 
@@ -33,6 +38,9 @@ tools:
 
 bench-apiserver: build
 	$(GO) run ./bench/apiserver -portal $(CURDIR)/$(BIN)
+
+bench-endpoints: build
+	$(GO) run ./bench/endpoints -portal $(CURDIR)/$(BIN)
 
 generate:
 	./hack/update-openapi.sh

@@ -157,10 +157,10 @@ func (l *launch) command(nsenter string, out *os.File) (*exec.Cmd, error) {
 		argv = append([]string{nsenter, "--net=" + l.netns, "--"}, argv...)
 	}
 	cmd := &exec.Cmd{
-		Path:        argv[0],
-		Args:        argv,
-		Env:         l.env,
-		Dir:         l.dir,
+		Path: argv[0],
+		Args: argv,
+		Env:  l.env,
+		Dir:  l.dir,
 		// Pdeathsig: a runner that dies without stopping its pods (kill -9)
 		// takes their leaders with it rather than leaving orphans that hold
 		// the pods' addresses and ports.

@@ -14,9 +14,7 @@ import (
 	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
-	esreconciler "k8s.io/endpointslice"
 	esutil "k8s.io/endpointslice/util"
-	"k8s.io/klog/v2"
 
 	"github.com/portal-dev/portal/internal/controller/internal/ctrlutil"
 )
@@ -51,8 +49,8 @@ type Controller struct {
 	slices   discoverylisters.EndpointSliceLister
 	synced   []cache.InformerSynced
 
-	queue      workqueue.TypedRateLimitingInterface[string]
-	reconciler *esreconciler.Reconciler
+	queue       workqueue.TypedRateLimitingInterface[string]
+	maxPerSlice int
 	// tracker remembers the generation of every slice this controller
 	// wrote, so a sync can tell that the informer has not caught up yet.
 	tracker *esutil.EndpointSliceTracker
@@ -61,7 +59,6 @@ type Controller struct {
 	metrics  *ctrlutil.SyncMetrics
 	workers  int
 	log      *slog.Logger
-	klog     klog.Logger
 }
 
 // New builds the controller and registers its event handlers on factory's
@@ -96,12 +93,10 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, o
 		triggers: esutil.NewTriggerTimeTracker(),
 		metrics: ctrlutil.NewSyncMetrics(opts.Metrics, "endpointslice",
 			"Endpoints the endpointslice controller last computed, summed over Services."),
-		workers: opts.Workers,
-		log:     opts.Log,
-		klog:    ctrlutil.Klog(opts.Log),
+		maxPerSlice: int(opts.MaxEndpointsPerSlice),
+		workers:     opts.Workers,
+		log:         opts.Log,
 	}
-	c.reconciler = esreconciler.NewReconciler(client, anyNodeLister{c.nodes}, opts.MaxEndpointsPerSlice,
-		c.tracker, nil, ctrlutil.LogRecorder{Log: opts.Log}, ControllerName)
 
 	_, _ = svcInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueue,
@@ -193,7 +188,7 @@ func (c *Controller) onPod(old, cur any) {
 
 func (c *Controller) onSliceAdd(obj any) {
 	slice, ok := obj.(*discoveryv1.EndpointSlice)
-	if ok && c.reconciler.ManagedByController(slice) && c.tracker.ShouldSync(slice) {
+	if ok && managedByUs(slice) && c.tracker.ShouldSync(slice) {
 		c.enqueueForSlice(slice)
 	}
 }
@@ -209,7 +204,7 @@ func (c *Controller) onSliceUpdate(oldObj, curObj any) {
 		c.enqueueForSlice(cur)
 		return
 	}
-	if c.reconciler.ManagedByChanged(old, cur) || (c.reconciler.ManagedByController(cur) && c.tracker.ShouldSync(cur)) {
+	if managedByUs(old) != managedByUs(cur) || (managedByUs(cur) && c.tracker.ShouldSync(cur)) {
 		c.enqueueForSlice(cur)
 	}
 }
@@ -219,7 +214,7 @@ func (c *Controller) onSliceDelete(obj any) {
 		obj = tomb.Obj
 	}
 	slice, ok := obj.(*discoveryv1.EndpointSlice)
-	if !ok || !c.reconciler.ManagedByController(slice) || !c.tracker.Has(slice) {
+	if !ok || !managedByUs(slice) || !c.tracker.Has(slice) {
 		return
 	}
 	// HandleDeletion reports whether this controller deleted it itself.
@@ -239,4 +234,9 @@ func zoneOf(obj any) string {
 		return n.Labels[corev1.LabelTopologyZone]
 	}
 	return ""
+}
+
+// managedByUs reports whether this controller manages the slice.
+func managedByUs(s *discoveryv1.EndpointSlice) bool {
+	return s.Labels[discoveryv1.LabelManagedBy] == ControllerName
 }

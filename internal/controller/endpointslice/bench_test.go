@@ -18,7 +18,7 @@ import (
 // one pod's readiness changed: the controller's share of the
 // readiness-to-slice latency (the fake API costs next to nothing).
 func BenchmarkSyncReadinessFlip(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
+	for _, n := range []int{1000, 10000, 50000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			objs := []runtime.Object{ctrltest.Service(ns, "web", web)}
 			for i := range n {

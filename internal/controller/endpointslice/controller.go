@@ -55,7 +55,7 @@ type Controller struct {
 	// wrote, so a sync can tell that the informer has not caught up yet.
 	tracker *esutil.EndpointSliceTracker
 	// triggers computes the last-change-trigger-time annotation.
-	triggers *esutil.TriggerTimeTracker
+	triggers *triggerTracker
 	metrics  *ctrlutil.SyncMetrics
 	workers  int
 	log      *slog.Logger
@@ -90,7 +90,7 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, o
 		},
 		queue:    ctrlutil.NewQueue("endpointslice"),
 		tracker:  esutil.NewEndpointSliceTracker(),
-		triggers: esutil.NewTriggerTimeTracker(),
+		triggers: newTriggerTracker(),
 		metrics: ctrlutil.NewSyncMetrics(opts.Metrics, "endpointslice",
 			"Endpoints the endpointslice controller last computed, summed over Services."),
 		maxPerSlice: int(opts.MaxEndpointsPerSlice),

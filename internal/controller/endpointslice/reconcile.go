@@ -55,7 +55,7 @@ func (c *Controller) sync(ctx context.Context, key string) (err error) {
 	if c.tracker.StaleSlices(svc, live) {
 		return fmt.Errorf("slices of %s: %w", key, ctrlutil.ErrStale)
 	}
-	trigger := c.triggers.ComputeEndpointLastChangeTriggerTime(ns, svc, pods)
+	trigger := c.triggers.compute(key, svc, pods)
 	eligible := eligiblePods(pods)
 	svc = withIPFamilies(svc, eligible)
 	if err := c.reconcile(ctx, svc, eligible, live, trigger); err != nil {
@@ -93,7 +93,7 @@ func (c *Controller) cleanup(ctx context.Context, ns, name string) error {
 		c.log.Info("endpointslice deleted", "service", ns+"/"+name, "slice", s.Name)
 	}
 	c.tracker.DeleteService(ns, name)
-	c.triggers.DeleteService(ns, name)
+	c.triggers.forget(ns + "/" + name)
 	c.metrics.SetEndpoints(ns+"/"+name, -1)
 	return nil
 }

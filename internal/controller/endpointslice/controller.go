@@ -56,9 +56,11 @@ type Controller struct {
 	tracker *esutil.EndpointSliceTracker
 	// triggers computes the last-change-trigger-time annotation.
 	triggers *triggerTracker
-	metrics  *ctrlutil.SyncMetrics
-	workers  int
-	log      *slog.Logger
+	// scratch keeps each Service's scan tables between its syncs.
+	scratch *scratchPool
+	metrics *ctrlutil.SyncMetrics
+	workers int
+	log     *slog.Logger
 }
 
 // New builds the controller and registers its event handlers on factory's
@@ -91,6 +93,7 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, o
 		queue:    ctrlutil.NewQueue("endpointslice"),
 		tracker:  esutil.NewEndpointSliceTracker(),
 		triggers: newTriggerTracker(),
+		scratch:  &scratchPool{scans: map[string]*scan{}},
 		metrics: ctrlutil.NewSyncMetrics(opts.Metrics, "endpointslice",
 			"Endpoints the endpointslice controller last computed, summed over Services."),
 		maxPerSlice: int(opts.MaxEndpointsPerSlice),

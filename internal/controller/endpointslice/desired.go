@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -45,73 +47,127 @@ type desired struct {
 	wants  []want
 	// byPod indexes wants by pod name (pods of one namespace).
 	byPod map[string]int32
+
+	// For building: the Service, its target ports resolved for the pod
+	// at hand, whether any is named, the one group when none is (-1
+	// before the first pod), and where addresses are kept.
+	svc      *corev1.Service
+	resolved []int32
+	named    bool
+	fixed    int32
+	addrBuf  []string
 }
 
-// podInputs is what every family's desired state is computed from, once
-// per sync.
-type podInputs struct {
-	svc  *corev1.Service
-	pods []*corev1.Pod // the pods that should be endpoints
-	zone func(node string) string
+// scan is what one pass over a Service's selected pods finds: the
+// endpoints each address family asks for.
+type scan struct {
+	v4, v6 *desired
+	// eligible counts the pods that are endpoints (of either family).
+	eligible int
 }
 
-// eligiblePods returns the pods kube would make endpoints of: not terminal
-// (Succeeded or Failed) and with a pod IP. Terminating pods are kept.
-func eligiblePods(pods []*corev1.Pod) []*corev1.Pod {
-	out := make([]*corev1.Pod, 0, len(pods))
-	for _, p := range pods {
-		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
-			continue
-		}
-		if p.Status.PodIP == "" && len(p.Status.PodIPs) == 0 {
-			continue
-		}
-		out = append(out, p)
+// family returns the desired endpoints of the address type.
+func (s *scan) family(t discoveryv1.AddressType) *desired {
+	if t == discoveryv1.AddressTypeIPv6 {
+		return s.v6
 	}
-	return out
+	return s.v4
 }
 
-// computeDesired returns the endpoints in of the given family. It
-// allocates per sync, not per endpoint, for pods with one address of the
-// family in canonical form.
-func computeDesired(in podInputs, family discoveryv1.AddressType) *desired {
-	d := &desired{family: family, wants: make([]want, 0, len(in.pods))}
-	d.byPod = make(map[string]int32, len(in.pods))
-	addrBuf := make([]string, 0, len(in.pods))
-	resolved := make([]int32, len(in.svc.Spec.Ports))
+// scanPods makes the endpoints of pods for svc, both families at once, in
+// one pass that touches every pod once (at 50,000 pods, memory access is
+// most of a sync's cost). Pods become endpoints when they are not terminal
+// (Succeeded or Failed) and have a pod IP; terminating pods are kept.
+// observe, if not nil, is told every pod's Ready transition time (see
+// triggerTracker). zone gives a Node's zone. Nothing is allocated per pod
+// for pods with one address in canonical form.
+//
+// reuse, if not nil, is the result of an earlier scan whose tables are
+// filled anew, so that a sync of a large Service allocates next to
+// nothing; nothing of it may be in use any more.
+func scanPods(svc *corev1.Service, pods []*corev1.Pod, zone func(node string) string, observe func(pod string, readyAt time.Time), reuse *scan) *scan {
+	s := reuse
+	if s == nil {
+		s = &scan{v4: &desired{family: discoveryv1.AddressTypeIPv4}, v6: &desired{family: discoveryv1.AddressTypeIPv6}}
+	}
+	s.eligible = 0
+	s.v4.reset(svc)
+	s.v6.reset(svc)
+	var addrs []string // this pod's addresses, v4 first
+	for _, pod := range pods {
+		ready, readyAt := readyCondition(pod)
+		if observe != nil && !readyAt.IsZero() {
+			observe(pod.Name, readyAt)
+		}
+		if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+			continue
+		}
+		if pod.Status.PodIP == "" && len(pod.Status.PodIPs) == 0 {
+			continue
+		}
+		s.eligible++
+		addrs = appendAddresses(addrs[:0], pod, discoveryv1.AddressTypeIPv4)
+		n4 := len(addrs)
+		addrs = appendAddresses(addrs, pod, discoveryv1.AddressTypeIPv6)
+		if len(addrs) == 0 {
+			continue
+		}
+		w := want{pod: pod, claimSlice: -1, serving: ready, terminating: pod.DeletionTimestamp != nil}
+		w.ready = svc.Spec.PublishNotReadyAddresses || (w.serving && !w.terminating)
+		w.hostname = pod.Spec.Hostname != "" && pod.Spec.Subdomain == svc.Name && pod.Namespace == svc.Namespace
+		if pod.Spec.NodeName != "" {
+			w.zone = zone(pod.Spec.NodeName)
+		}
+		if n4 > 0 {
+			s.v4.add(w, addrs[:n4], len(pods))
+		}
+		if len(addrs) > n4 {
+			s.v6.add(w, addrs[n4:], len(pods))
+		}
+	}
+	return s
+}
+
+// reset empties d for a scan of svc's pods, keeping its tables.
+func (d *desired) reset(svc *corev1.Service) {
+	d.svc, d.fixed, d.groups = svc, -1, nil
+	d.resolved = slices.Grow(d.resolved[:0], len(svc.Spec.Ports))[:len(svc.Spec.Ports)]
 	// With numeric target ports only, every pod is in one group.
-	named := slices.ContainsFunc(in.svc.Spec.Ports, func(p corev1.ServicePort) bool {
+	d.named = slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool {
 		return p.TargetPort.Type == intstr.String
 	})
-	fixed := int32(-1)
-	for _, pod := range in.pods {
-		start := len(addrBuf)
-		addrBuf = appendAddresses(addrBuf, pod, family)
-		if len(addrBuf) == start {
-			continue
-		}
-		w := want{pod: pod, addrs: addrBuf[start:len(addrBuf):len(addrBuf)], claimSlice: -1}
-		switch {
-		case !named && fixed >= 0:
-			w.group = fixed
-		default:
-			resolvePorts(in.svc, pod, resolved)
-			w.group = d.group(in.svc, resolved)
-			if !named {
-				fixed = w.group
-			}
-		}
-		w.serving = podReady(pod)
-		w.terminating = pod.DeletionTimestamp != nil
-		w.ready = in.svc.Spec.PublishNotReadyAddresses || (w.serving && !w.terminating)
-		w.hostname = pod.Spec.Hostname != "" && pod.Spec.Subdomain == in.svc.Name && pod.Namespace == in.svc.Namespace
-		if pod.Spec.NodeName != "" {
-			w.zone = in.zone(pod.Spec.NodeName)
-		}
-		d.byPod[pod.Name] = int32(len(d.wants))
-		d.wants = append(d.wants, w)
+	clear(d.wants[:cap(d.wants)]) // drop the pods they point at
+	d.wants = d.wants[:0]
+	clear(d.addrBuf[:cap(d.addrBuf)])
+	d.addrBuf = d.addrBuf[:0]
+	clear(d.byPod)
+}
+
+// add appends w with the addresses addrs (copied to d's own buffer), in
+// its port group. hint sizes the tables on the first call.
+func (d *desired) add(w want, addrs []string, hint int) {
+	if d.byPod == nil {
+		d.byPod = make(map[string]int32, hint)
 	}
-	return d
+	if d.wants == nil {
+		d.wants = make([]want, 0, hint)
+		d.addrBuf = make([]string, 0, hint)
+	}
+	start := len(d.addrBuf)
+	d.addrBuf = append(d.addrBuf, addrs...)
+	w.addrs = d.addrBuf[start:len(d.addrBuf):len(d.addrBuf)]
+	switch {
+	case !d.named && d.fixed >= 0:
+		w.group = d.fixed
+	default:
+		resolvePorts(d.svc, w.pod, d.resolved)
+		w.group = d.group(d.svc, d.resolved)
+		if !d.named {
+			d.fixed = w.group
+		}
+	}
+	d.byPod[w.pod.Name] = int32(len(d.wants))
+	d.wants = append(d.wants, w)
 }
 
 // group returns the index of the group with these resolved ports, adding
@@ -175,14 +231,15 @@ func findPort(pod *corev1.Pod, sp *corev1.ServicePort) int32 {
 	return -1
 }
 
-// podReady is whether the pod's Ready condition is True.
-func podReady(pod *corev1.Pod) bool {
+// readyCondition returns whether the pod's Ready condition is True, and
+// its last transition time (zero without the condition).
+func readyCondition(pod *corev1.Pod) (bool, time.Time) {
 	for i := range pod.Status.Conditions {
-		if pod.Status.Conditions[i].Type == corev1.PodReady {
-			return pod.Status.Conditions[i].Status == corev1.ConditionTrue
+		if c := &pod.Status.Conditions[i]; c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue, c.LastTransitionTime.Time
 		}
 	}
-	return false
+	return false, time.Time{}
 }
 
 // appendAddresses appends the pod's addresses of the family, canonical, to
@@ -234,4 +291,28 @@ func canonicalIP(ip string) (canon string, v6, ok bool) {
 		return "", false, false
 	}
 	return parsed.String(), utilnet.IsIPv6(parsed), true
+}
+
+// scratchPool keeps the scan of each Service between its syncs, for the
+// next to reuse. A key's scan is taken by the one sync of that key that
+// runs at a time (the workqueue's promise) and put back when it is done.
+type scratchPool struct {
+	mu    sync.Mutex
+	scans map[string]*scan
+}
+
+// take removes and returns key's scan, or nil.
+func (p *scratchPool) take(key string) *scan {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.scans[key]
+	delete(p.scans, key)
+	return s
+}
+
+// put keeps s for key's next sync.
+func (p *scratchPool) put(key string, s *scan) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.scans[key] = s
 }

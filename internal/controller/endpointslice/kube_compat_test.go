@@ -132,7 +132,8 @@ func (sc *scenario) churn(r *rand.Rand, round int) {
 		p = p.DeepCopy()
 		switch x := r.IntN(20); {
 		case (kind == 0 || kind == 3) && x < 3:
-			ctrltest.SetReady(p, !podReady(p))
+			ready, _ := readyCondition(p)
+			ctrltest.SetReady(p, !ready)
 		case (kind == 1 || kind == 3) && x < 2:
 			continue // deleted
 		case kind == 3 && x == 2:
@@ -174,8 +175,8 @@ func (sc *scenario) run(t *testing.T, existing []*discoveryv1.EndpointSlice, kub
 	for _, p := range sc.pods {
 		pods = append(pods, p.DeepCopy())
 	}
-	eligible := eligiblePods(pods)
-	svc := withIPFamilies(sc.svc.DeepCopy(), eligible)
+	found := scanPods(sc.svc, pods, zoneOfNode(sc.nodes), nil, nil)
+	svc := withIPFamilies(sc.svc.DeepCopy(), found)
 	tracker := esutil.NewEndpointSliceTracker()
 	var err error
 	if kube {
@@ -185,7 +186,7 @@ func (sc *scenario) run(t *testing.T, existing []*discoveryv1.EndpointSlice, kub
 		err = rec.Reconcile(klog.Logger(log), svc, pods, live, time.Time{})
 	} else {
 		c := &Controller{client: client, nodes: sc.nodes, tracker: tracker, maxPerSlice: sc.max, log: slog.New(slog.DiscardHandler)}
-		err = c.reconcile(context.Background(), svc, eligible, live, time.Time{})
+		err = c.reconcile(context.Background(), svc, scanPods(svc, pods, zoneOfNode(sc.nodes), nil, nil), live, time.Time{})
 	}
 	if err != nil {
 		t.Fatalf("kube=%t: %v", kube, err)

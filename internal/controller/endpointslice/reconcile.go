@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	utilnet "k8s.io/utils/net"
 
@@ -55,13 +56,15 @@ func (c *Controller) sync(ctx context.Context, key string) (err error) {
 	if c.tracker.StaleSlices(svc, live) {
 		return fmt.Errorf("slices of %s: %w", key, ctrlutil.ErrStale)
 	}
-	trigger := c.triggers.compute(key, svc, pods)
-	eligible := eligiblePods(pods)
-	svc = withIPFamilies(svc, eligible)
-	if err := c.reconcile(ctx, svc, eligible, live, trigger); err != nil {
+	sweep := c.triggers.begin(key)
+	found := scanPods(svc, pods, zoneOfNode(c.nodes), sweep.observe, c.scratch.take(key))
+	defer c.scratch.put(key, found)
+	trigger := sweep.end(svc)
+	svc = withIPFamilies(svc, found)
+	if err := c.reconcile(ctx, svc, found, live, trigger); err != nil {
 		return err
 	}
-	n := len(eligible)
+	n := found.eligible
 	c.metrics.SetEndpoints(key, n)
 	c.log.Debug("service synced", "service", key, "pods", len(pods), "endpoints", n, "took", time.Since(start))
 	return nil
@@ -94,25 +97,21 @@ func (c *Controller) cleanup(ctx context.Context, ns, name string) error {
 	}
 	c.tracker.DeleteService(ns, name)
 	c.triggers.forget(ns + "/" + name)
+	c.scratch.take(ns + "/" + name)
 	c.metrics.SetEndpoints(ns+"/"+name, -1)
 	return nil
 }
 
 // withIPFamilies returns svc, or for a Service that has neither
 // spec.ipFamilies nor a cluster IP, a shallow copy whose ipFamilies are
-// those of its endpoint pods (IPv4 first; IPv4 alone when there are
-// none). kube's reconciler would treat such a Service as dual-stack and
-// keep an empty slice for the family no pod has.
-func withIPFamilies(svc *corev1.Service, pods []*corev1.Pod) *corev1.Service {
+// those its endpoints have (IPv4 first; IPv4 alone when there are none).
+// kube's reconciler would treat such a Service as dual-stack and keep an
+// empty slice for the family no pod has.
+func withIPFamilies(svc *corev1.Service, found *scan) *corev1.Service {
 	if len(svc.Spec.IPFamilies) > 0 || (svc.Spec.ClusterIP != "" && svc.Spec.ClusterIP != corev1.ClusterIPNone) {
 		return svc
 	}
-	var v4, v6 bool
-	var buf []string
-	for _, p := range pods {
-		v4 = v4 || len(appendAddresses(buf[:0], p, discoveryv1.AddressTypeIPv4)) > 0
-		v6 = v6 || len(appendAddresses(buf[:0], p, discoveryv1.AddressTypeIPv6)) > 0
-	}
+	v4, v6 := len(found.v4.wants) > 0, len(found.v6.wants) > 0
 	cp := *svc
 	cp.Spec.IPFamilies = nil
 	if v4 || !v6 {
@@ -155,7 +154,7 @@ func addressTypes(svc *corev1.Service) []discoveryv1.AddressType {
 // pods: per family of the Service, plan the writes (see planFamily) and
 // apply them; then delete the slices of families the Service no longer
 // has. Errors of one family do not stop the others.
-func (c *Controller) reconcile(ctx context.Context, svc *corev1.Service, pods []*corev1.Pod, live []*discoveryv1.EndpointSlice, trigger time.Time) error {
+func (c *Controller) reconcile(ctx context.Context, svc *corev1.Service, found *scan, live []*discoveryv1.EndpointSlice, trigger time.Time) error {
 	families := addressTypes(svc)
 	byFamily := map[discoveryv1.AddressType][]*discoveryv1.EndpointSlice{}
 	var stray []*discoveryv1.EndpointSlice
@@ -166,11 +165,10 @@ func (c *Controller) reconcile(ctx context.Context, svc *corev1.Service, pods []
 			stray = append(stray, s)
 		}
 	}
-	in := podInputs{svc: svc, pods: pods, zone: c.zoneCache()}
 	meta := newSliceMeta(svc, c.maxPerSlice)
 	var errs []error
 	for _, f := range families {
-		p := planFamily(meta, computeDesired(in, f), byFamily[f])
+		p := planFamily(meta, found.family(f), byFamily[f])
 		if p.empty() {
 			continue
 		}
@@ -188,15 +186,15 @@ func (c *Controller) reconcile(ctx context.Context, svc *corev1.Service, pods []
 	return utilerrors.NewAggregate(errs)
 }
 
-// zoneCache returns a function giving the zone of a Node by name, reading
-// the Node cache once per name. A Node that does not exist has no zone
-// (kube would leave its pods out; see doc.go).
-func (c *Controller) zoneCache() func(string) string {
+// zoneOfNode returns a function giving the zone of a Node by name,
+// reading the Node cache once per name. A Node that does not exist has no
+// zone (kube would leave its pods out; see doc.go).
+func zoneOfNode(nodes corelisters.NodeLister) func(string) string {
 	zones := map[string]string{}
 	return func(name string) string {
 		z, ok := zones[name]
 		if !ok {
-			if n, err := c.nodes.Get(name); err == nil {
+			if n, err := nodes.Get(name); err == nil {
 				z = n.Labels[corev1.LabelTopologyZone]
 			}
 			zones[name] = z

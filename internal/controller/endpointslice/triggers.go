@@ -40,33 +40,43 @@ func newTriggerTracker() *triggerTracker {
 	return &triggerTracker{services: map[string]*triggerState{}}
 }
 
-// compute records the trigger times of svc and its pods (key is the
-// Service's namespace/name) and returns the time to annotate slices with;
-// zero means none, and the annotation is removed.
-func (t *triggerTracker) compute(key string, svc *corev1.Service, pods []*corev1.Pod) time.Time {
+// sweep is one sync's pass over a Service's pods; see begin.
+type sweep struct {
+	st       *triggerState
+	known    bool
+	earliest time.Time
+	seen     int
+}
+
+// begin starts recording the trigger times of the Service key (its
+// namespace/name): call observe for every pod with a Ready condition,
+// then end.
+func (t *triggerTracker) begin(key string) *sweep {
 	t.mu.Lock()
 	st, known := t.services[key]
 	if !known {
-		st = &triggerState{pods: make(map[string]podTrigger, len(pods))}
+		st = &triggerState{pods: map[string]podTrigger{}}
 		t.services[key] = st
 	}
 	t.mu.Unlock()
-
 	st.sweep++
-	var earliest time.Time
-	seen := 0
-	for _, p := range pods {
-		at := readyTransition(p)
-		if at.IsZero() {
-			continue
-		}
-		if last, ok := st.pods[p.Name]; !ok || at.After(last.at) {
-			earliest = earlier(earliest, at)
-		}
-		st.pods[p.Name] = podTrigger{at: at, sweep: st.sweep}
-		seen++ // pod names are unique in a namespace
+	return &sweep{st: st, known: known}
+}
+
+// observe records that pod's Ready condition last changed at readyAt.
+func (s *sweep) observe(pod string, readyAt time.Time) {
+	if last, ok := s.st.pods[pod]; !ok || readyAt.After(last.at) {
+		s.earliest = earlier(s.earliest, readyAt)
 	}
-	if len(st.pods) > seen {
+	s.st.pods[pod] = podTrigger{at: readyAt, sweep: s.st.sweep}
+	s.seen++ // pod names are unique in a namespace
+}
+
+// end forgets the pods not observed and returns the time to annotate
+// slices with; zero means none, and the annotation is removed.
+func (s *sweep) end(svc *corev1.Service) time.Time {
+	st := s.st
+	if len(st.pods) > s.seen {
 		for name, pt := range st.pods {
 			if pt.sweep != st.sweep {
 				delete(st.pods, name)
@@ -74,13 +84,24 @@ func (t *triggerTracker) compute(key string, svc *corev1.Service, pods []*corev1
 		}
 	}
 	if svcAt := svc.CreationTimestamp.Time; svcAt.After(st.service) {
-		earliest = earlier(earliest, svcAt)
+		s.earliest = earlier(s.earliest, svcAt)
 		st.service = svcAt
 	}
-	if !known {
+	if !s.known {
 		return svc.CreationTimestamp.Time
 	}
-	return earliest
+	return s.earliest
+}
+
+// compute is begin, observe for every pod, and end.
+func (t *triggerTracker) compute(key string, svc *corev1.Service, pods []*corev1.Pod) time.Time {
+	s := t.begin(key)
+	for _, p := range pods {
+		if _, at := readyCondition(p); !at.IsZero() {
+			s.observe(p.Name, at)
+		}
+	}
+	return s.end(svc)
 }
 
 // forget drops what is known of the Service key.
@@ -88,17 +109,6 @@ func (t *triggerTracker) forget(key string) {
 	t.mu.Lock()
 	delete(t.services, key)
 	t.mu.Unlock()
-}
-
-// readyTransition is the last transition time of the pod's Ready
-// condition, zero without one.
-func readyTransition(p *corev1.Pod) time.Time {
-	for i := range p.Status.Conditions {
-		if p.Status.Conditions[i].Type == corev1.PodReady {
-			return p.Status.Conditions[i].LastTransitionTime.Time
-		}
-	}
-	return time.Time{}
 }
 
 // earlier returns the earlier of cur and t, cur being unset when zero.

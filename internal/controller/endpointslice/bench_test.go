@@ -38,13 +38,15 @@ func BenchmarkSyncReadinessFlip(b *testing.B) {
 			b.ResetTimer()
 			for i := range b.N {
 				b.StopTimer()
-				// Flip in the cache directly, and wait for the slice
-				// informer to hold the previous write.
+				// Flip in the cache directly, tell the controller as
+				// the informer would, and wait for the slice informer
+				// to hold the previous write.
 				obj, _, _ := store.GetByKey(ns + "/web-7")
 				p := obj.(*corev1.Pod).DeepCopy()
 				ctrltest.SetReady(p, i%2 == 1)
 				p.ResourceVersion = fmt.Sprint("bench-", i)
 				_ = store.Update(p)
+				c.onPod(obj, p) // as the informer would
 				for {
 					slices, _ := c.managedSlices(ns, "web")
 					if !c.tracker.StaleSlices(c.mustService(b), slices) {

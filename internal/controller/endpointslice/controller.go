@@ -3,6 +3,7 @@ package endpointslice
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
@@ -56,8 +57,12 @@ type Controller struct {
 	tracker *esutil.EndpointSliceTracker
 	// triggers computes the last-change-trigger-time annotation.
 	triggers *triggerTracker
-	// scratch keeps each Service's scan tables between its syncs.
+	// scratch keeps each Service's scan between its syncs; dirty names
+	// the pods that changed since.
 	scratch *scratchPool
+	dirty   *dirtyPods
+	// zoneGen counts node zone changes: a scan made before one is stale.
+	zoneGen atomic.Uint64
 	metrics *ctrlutil.SyncMetrics
 	workers int
 	log     *slog.Logger
@@ -94,6 +99,7 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, o
 		tracker:  esutil.NewEndpointSliceTracker(),
 		triggers: newTriggerTracker(),
 		scratch:  &scratchPool{scans: map[string]*scan{}},
+		dirty:    newDirtyPods(),
 		metrics: ctrlutil.NewSyncMetrics(opts.Metrics, "endpointslice",
 			"Endpoints the endpointslice controller last computed, summed over Services."),
 		maxPerSlice: int(opts.MaxEndpointsPerSlice),
@@ -158,6 +164,7 @@ func (c *Controller) enqueue(obj any) {
 // enqueueAll queues every Service with a selector: a Node's zone changed,
 // and with it possibly the zone of any endpoint.
 func (c *Controller) enqueueAll() {
+	c.zoneGen.Add(1)
 	svcs, err := c.services.List(labels.Everything())
 	if err != nil {
 		return
@@ -173,6 +180,7 @@ func (c *Controller) enqueueAll() {
 // matches the pod's labels before or after the event. old or cur is nil
 // for an add or a delete.
 func (c *Controller) onPod(old, cur any) {
+	c.markPod(old, cur)
 	key := esutil.GetPodUpdateProjectionKey(old, cur)
 	svcs, err := esutil.GetServicesToUpdate(c.services, key)
 	if err != nil {

@@ -58,12 +58,27 @@ type desired struct {
 	addrBuf  []string
 }
 
-// scan is what one pass over a Service's selected pods finds: the
-// endpoints each address family asks for.
+// scan is what a Service's selected pods ask for: the endpoints of each
+// address family, and the pods themselves. A scan outlives its sync: the
+// next one updates it with the pods that changed (see update), or fills
+// it anew (scanPods).
 type scan struct {
 	v4, v6 *desired
 	// eligible counts the pods that are endpoints (of either family).
 	eligible int
+	// members are the selected pods by name.
+	members map[string]member
+	// svc and zoneGen are the Service object and the controller's node
+	// zone generation the scan was made for; a scan is only updated
+	// while both are still current.
+	svc     *corev1.Service
+	zoneGen uint64
+}
+
+// member is a selected pod, and whether it is an endpoint.
+type member struct {
+	pod      *corev1.Pod
+	eligible bool
 }
 
 // family returns the desired endpoints of the address type.
@@ -90,42 +105,80 @@ func scanPods(svc *corev1.Service, pods []*corev1.Pod, zone func(node string) st
 	if s == nil {
 		s = &scan{v4: &desired{family: discoveryv1.AddressTypeIPv4}, v6: &desired{family: discoveryv1.AddressTypeIPv6}}
 	}
-	s.eligible = 0
+	s.eligible, s.svc = 0, svc
 	s.v4.reset(svc)
 	s.v6.reset(svc)
-	var addrs []string // this pod's addresses, v4 first
+	if s.members == nil {
+		s.members = make(map[string]member, len(pods))
+	}
+	clear(s.members)
 	for _, pod := range pods {
 		ready, readyAt := readyCondition(pod)
 		if observe != nil && !readyAt.IsZero() {
 			observe(pod.Name, readyAt)
 		}
-		if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
-			continue
-		}
-		if pod.Status.PodIP == "" && len(pod.Status.PodIPs) == 0 {
-			continue
-		}
-		s.eligible++
-		addrs = appendAddresses(addrs[:0], pod, discoveryv1.AddressTypeIPv4)
-		n4 := len(addrs)
-		addrs = appendAddresses(addrs, pod, discoveryv1.AddressTypeIPv6)
-		if len(addrs) == 0 {
-			continue
-		}
-		w := want{pod: pod, claimSlice: -1, serving: ready, terminating: pod.DeletionTimestamp != nil}
-		w.ready = svc.Spec.PublishNotReadyAddresses || (w.serving && !w.terminating)
-		w.hostname = pod.Spec.Hostname != "" && pod.Spec.Subdomain == svc.Name && pod.Namespace == svc.Namespace
-		if pod.Spec.NodeName != "" {
-			w.zone = zone(pod.Spec.NodeName)
-		}
-		if n4 > 0 {
-			s.v4.add(w, addrs[:n4], len(pods))
-		}
-		if len(addrs) > n4 {
-			s.v6.add(w, addrs[n4:], len(pods))
-		}
+		s.addPod(pod, ready, zone, len(pods), false)
 	}
 	return s
+}
+
+// update brings the scan in line with one pod that changed since: pod is
+// its current object, nil when it is gone or no longer selected. The
+// trigger-time sweep tr learns of it too.
+func (s *scan) update(name string, pod *corev1.Pod, zone func(node string) string, tr *sweep) {
+	if m, ok := s.members[name]; ok {
+		if m.eligible {
+			s.eligible--
+		}
+		s.v4.remove(name)
+		s.v6.remove(name)
+		delete(s.members, name)
+	}
+	if pod == nil {
+		tr.drop(name)
+		return
+	}
+	ready, readyAt := readyCondition(pod)
+	if readyAt.IsZero() {
+		tr.drop(name)
+	} else {
+		tr.observe(name, readyAt)
+	}
+	s.addPod(pod, ready, zone, 0, true)
+}
+
+// addPod adds a selected pod, and its endpoints if it is eligible. hint
+// sizes new tables; own gives the endpoints addresses of their own rather
+// than a place in the scan's shared buffer, which only a full scan
+// refills.
+func (s *scan) addPod(pod *corev1.Pod, ready bool, zone func(node string) string, hint int, own bool) {
+	eligible := pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed &&
+		(pod.Status.PodIP != "" || len(pod.Status.PodIPs) > 0)
+	s.members[pod.Name] = member{pod: pod, eligible: eligible}
+	if !eligible {
+		return
+	}
+	s.eligible++
+	var buf [4]string
+	addrs := appendAddresses(buf[:0], pod, discoveryv1.AddressTypeIPv4)
+	n4 := len(addrs)
+	addrs = appendAddresses(addrs, pod, discoveryv1.AddressTypeIPv6)
+	if len(addrs) == 0 {
+		return
+	}
+	svc := s.svc
+	w := want{pod: pod, claimSlice: -1, serving: ready, terminating: pod.DeletionTimestamp != nil}
+	w.ready = svc.Spec.PublishNotReadyAddresses || (w.serving && !w.terminating)
+	w.hostname = pod.Spec.Hostname != "" && pod.Spec.Subdomain == svc.Name && pod.Namespace == svc.Namespace
+	if pod.Spec.NodeName != "" {
+		w.zone = zone(pod.Spec.NodeName)
+	}
+	if n4 > 0 {
+		s.v4.add(w, addrs[:n4], hint, own)
+	}
+	if len(addrs) > n4 {
+		s.v6.add(w, addrs[n4:], hint, own)
+	}
 }
 
 // reset empties d for a scan of svc's pods, keeping its tables.
@@ -143,9 +196,10 @@ func (d *desired) reset(svc *corev1.Service) {
 	clear(d.byPod)
 }
 
-// add appends w with the addresses addrs (copied to d's own buffer), in
-// its port group. hint sizes the tables on the first call.
-func (d *desired) add(w want, addrs []string, hint int) {
+// add appends w with the addresses addrs (copied to d's shared buffer, or
+// to a slice of their own), in its port group. hint sizes the tables on
+// the first call.
+func (d *desired) add(w want, addrs []string, hint int, own bool) {
 	if d.byPod == nil {
 		d.byPod = make(map[string]int32, hint)
 	}
@@ -153,9 +207,13 @@ func (d *desired) add(w want, addrs []string, hint int) {
 		d.wants = make([]want, 0, hint)
 		d.addrBuf = make([]string, 0, hint)
 	}
-	start := len(d.addrBuf)
-	d.addrBuf = append(d.addrBuf, addrs...)
-	w.addrs = d.addrBuf[start:len(d.addrBuf):len(d.addrBuf)]
+	if own {
+		w.addrs = slices.Clone(addrs)
+	} else {
+		start := len(d.addrBuf)
+		d.addrBuf = append(d.addrBuf, addrs...)
+		w.addrs = d.addrBuf[start:len(d.addrBuf):len(d.addrBuf)]
+	}
 	switch {
 	case !d.named && d.fixed >= 0:
 		w.group = d.fixed
@@ -168,6 +226,23 @@ func (d *desired) add(w want, addrs []string, hint int) {
 	}
 	d.byPod[w.pod.Name] = int32(len(d.wants))
 	d.wants = append(d.wants, w)
+}
+
+// remove drops the want of the pod name, if any, moving the last want
+// into its place.
+func (d *desired) remove(name string) {
+	i, ok := d.byPod[name]
+	if !ok {
+		return
+	}
+	last := int32(len(d.wants) - 1)
+	if i != last {
+		d.wants[i] = d.wants[last]
+		d.byPod[d.wants[i].pod.Name] = i
+	}
+	d.wants[last] = want{}
+	d.wants = d.wants[:last]
+	delete(d.byPod, name)
 }
 
 // group returns the index of the group with these resolved ports, adding
@@ -294,7 +369,7 @@ func canonicalIP(ip string) (canon string, v6, ok bool) {
 }
 
 // scratchPool keeps the scan of each Service between its syncs, for the
-// next to reuse. A key's scan is taken by the one sync of that key that
+// next to update or refill. A key's scan is taken by the one sync of that key that
 // runs at a time (the workqueue's promise) and put back when it is done.
 type scratchPool struct {
 	mu    sync.Mutex

@@ -38,6 +38,9 @@ func (p *plan) empty() bool { return len(p.create)+len(p.update)+len(p.delete) =
 // the wants of d are marked as claimed.
 func planFamily(m *sliceMeta, d *desired, existing []*discoveryv1.EndpointSlice) plan {
 	var p plan
+	for i := range d.wants {
+		d.wants[i].claimSlice = -1 // wants outlive syncs
+	}
 	byGroup := make([][]int32, len(d.groups))
 	for i, s := range existing {
 		g := d.groupOf(s.Ports)

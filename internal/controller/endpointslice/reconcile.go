@@ -38,10 +38,6 @@ func (c *Controller) sync(ctx context.Context, key string) (err error) {
 	if svc.Spec.Type == corev1.ServiceTypeExternalName || len(svc.Spec.Selector) == 0 {
 		return c.cleanup(ctx, ns, name)
 	}
-	pods, err := c.pods.Pods(ns).List(labels.Set(svc.Spec.Selector).AsSelectorPreValidated())
-	if err != nil {
-		return err
-	}
 	slices, err := c.managedSlices(ns, name)
 	if err != nil {
 		return err
@@ -56,18 +52,59 @@ func (c *Controller) sync(ctx context.Context, key string) (err error) {
 	if c.tracker.StaleSlices(svc, live) {
 		return fmt.Errorf("slices of %s: %w", key, ctrlutil.ErrStale)
 	}
-	sweep := c.triggers.begin(key)
-	found := scanPods(svc, pods, zoneOfNode(c.nodes), sweep.observe, c.scratch.take(key))
-	defer c.scratch.put(key, found)
-	trigger := sweep.end(svc)
+	found, trigger, err := c.readPods(key, svc)
+	if found != nil {
+		defer c.scratch.put(key, found)
+	}
+	if err != nil {
+		return err
+	}
 	svc = withIPFamilies(svc, found)
 	if err := c.reconcile(ctx, svc, found, live, trigger); err != nil {
 		return err
 	}
 	n := found.eligible
 	c.metrics.SetEndpoints(key, n)
-	c.log.Debug("service synced", "service", key, "pods", len(pods), "endpoints", n, "took", time.Since(start))
+	c.log.Debug("service synced", "service", key, "pods", len(found.members), "endpoints", n, "took", time.Since(start))
 	return nil
+}
+
+// readPods returns the Service's scan and the trigger time of this sync.
+// It updates the previous sync's scan with the pods that changed since,
+// when that scan was made for this very Service object and node zones;
+// otherwise it lists and scans every selected pod. The scan is to be put
+// back in the scratch pool, even with an error.
+func (c *Controller) readPods(key string, svc *corev1.Service) (*scan, time.Time, error) {
+	prev := c.scratch.take(key)
+	zoneGen := c.zoneGen.Load()
+	names, watched := c.dirty.take(key)
+	zone := zoneOfNode(c.nodes)
+	if prev != nil && watched && prev.svc == svc && prev.zoneGen == zoneGen &&
+		c.triggers.known(key) && len(names) <= len(prev.members)/4+64 {
+		sweep := c.triggers.begin(key)
+		sel := labels.Set(svc.Spec.Selector).AsSelectorPreValidated()
+		for _, name := range names {
+			pod, err := c.pods.Pods(svc.Namespace).Get(name)
+			if err != nil || !sel.Matches(labels.Set(pod.Labels)) {
+				pod = nil // gone (the cache only ever answers NotFound)
+			}
+			prev.update(name, pod, zone, sweep)
+		}
+		return prev, sweep.endChanged(svc), nil
+	}
+	if prev != nil {
+		prev.svc = nil // not to be updated unless refilled below
+	}
+	// Collect changes from before the list on, so none is missed.
+	c.dirty.watch(key)
+	pods, err := c.pods.Pods(svc.Namespace).List(labels.Set(svc.Spec.Selector).AsSelectorPreValidated())
+	if err != nil {
+		return prev, time.Time{}, err
+	}
+	sweep := c.triggers.begin(key)
+	found := scanPods(svc, pods, zone, sweep.observe, prev)
+	found.zoneGen = zoneGen
+	return found, sweep.end(svc), nil
 }
 
 // managedSlices lists, from the cache, the slices this controller manages
@@ -98,6 +135,7 @@ func (c *Controller) cleanup(ctx context.Context, ns, name string) error {
 	c.tracker.DeleteService(ns, name)
 	c.triggers.forget(ns + "/" + name)
 	c.scratch.take(ns + "/" + name)
+	c.dirty.forget(ns + "/" + name)
 	c.metrics.SetEndpoints(ns+"/"+name, -1)
 	return nil
 }

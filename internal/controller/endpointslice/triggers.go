@@ -72,6 +72,26 @@ func (s *sweep) observe(pod string, readyAt time.Time) {
 	s.seen++ // pod names are unique in a namespace
 }
 
+// drop forgets pod: it is gone, or has no Ready condition.
+func (s *sweep) drop(pod string) {
+	delete(s.st.pods, pod)
+}
+
+// endChanged is end for a sweep that observed (or dropped) only the pods
+// that changed since the previous sweep: the others are kept as they are.
+func (s *sweep) endChanged(svc *corev1.Service) time.Time {
+	s.seen = len(s.st.pods)
+	return s.end(svc)
+}
+
+// known reports whether the Service key has been swept before.
+func (t *triggerTracker) known(key string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.services[key]
+	return ok
+}
+
 // end forgets the pods not observed and returns the time to annotate
 // slices with; zero means none, and the annotation is removed.
 func (s *sweep) end(svc *corev1.Service) time.Time {

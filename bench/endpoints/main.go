@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -78,10 +79,16 @@ func main() {
 		log.Fatal(err)
 	}
 	defer stop()
+	// log.Fatal skips deferred calls: stop portal and clean up first.
+	fatalf := func(format string, args ...any) {
+		stop()
+		_ = os.RemoveAll(dir)
+		log.Fatalf(format, args...)
+	}
 
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
-		log.Fatal(err)
+		fatalf("%v", err)
 	}
 	cfg.QPS, cfg.Burst = 5000, 10000
 	client := kubernetes.NewForConfigOrDie(cfg)
@@ -90,13 +97,13 @@ func main() {
 	for i, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 {
-			log.Fatalf("bad size %q", s)
+			fatalf("bad size %q", s)
 		}
 		phaseCtx, phaseCancel := context.WithTimeout(ctx, *phaseCap)
 		r, err := measure(phaseCtx, client, fmt.Sprintf("bench-%d", i), n, *flips, *workers)
 		phaseCancel()
 		if err != nil {
-			log.Fatalf("size %d: %v", n, err)
+			fatalf("size %d: %v", n, err)
 		}
 		results = append(results, r)
 		fmt.Fprintf(os.Stderr, "size %d done: p50 %.1fms p99 %.1fms\n", n, r.P50ms, r.P99ms)
@@ -109,7 +116,7 @@ func main() {
 	if *jsonOut != "" {
 		data, _ := json.MarshalIndent(results, "", "  ")
 		if err := os.WriteFile(*jsonOut, data, 0o644); err != nil {
-			log.Fatal(err)
+			fatalf("%v", err)
 		}
 	}
 }
@@ -299,7 +306,14 @@ func waitSliceShows(ctx context.Context, w watch.Interface, ip string, ready boo
 
 // startPortal runs `portal up` in dir on a free port and waits until ready.
 func startPortal(ctx context.Context, bin, dir string) (func(), string, error) {
-	cmd := exec.Command(bin, "up", "--data-dir", dir, "--secure-port", "0", "--log-level", "warn")
+	// --secure-port 0 would turn secure serving off: pick a free port.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	cmd := exec.Command(bin, "up", "--data-dir", dir, "--secure-port", strconv.Itoa(port), "--log-level", "warn")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, "", err

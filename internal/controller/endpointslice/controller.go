@@ -3,6 +3,7 @@ package endpointslice
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
@@ -14,9 +15,7 @@ import (
 	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
-	esreconciler "k8s.io/endpointslice"
 	esutil "k8s.io/endpointslice/util"
-	"k8s.io/klog/v2"
 
 	"github.com/portal-dev/portal/internal/controller/internal/ctrlutil"
 )
@@ -51,17 +50,22 @@ type Controller struct {
 	slices   discoverylisters.EndpointSliceLister
 	synced   []cache.InformerSynced
 
-	queue      workqueue.TypedRateLimitingInterface[string]
-	reconciler *esreconciler.Reconciler
+	queue       workqueue.TypedRateLimitingInterface[string]
+	maxPerSlice int
 	// tracker remembers the generation of every slice this controller
 	// wrote, so a sync can tell that the informer has not caught up yet.
 	tracker *esutil.EndpointSliceTracker
 	// triggers computes the last-change-trigger-time annotation.
-	triggers *esutil.TriggerTimeTracker
-	metrics  *ctrlutil.SyncMetrics
-	workers  int
-	log      *slog.Logger
-	klog     klog.Logger
+	triggers *triggerTracker
+	// scratch keeps each Service's scan between its syncs; dirty names
+	// the pods that changed since.
+	scratch *scratchPool
+	dirty   *dirtyPods
+	// zoneGen counts node zone changes: a scan made before one is stale.
+	zoneGen atomic.Uint64
+	metrics *ctrlutil.SyncMetrics
+	workers int
+	log     *slog.Logger
 }
 
 // New builds the controller and registers its event handlers on factory's
@@ -93,15 +97,15 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, o
 		},
 		queue:    ctrlutil.NewQueue("endpointslice"),
 		tracker:  esutil.NewEndpointSliceTracker(),
-		triggers: esutil.NewTriggerTimeTracker(),
+		triggers: newTriggerTracker(),
+		scratch:  &scratchPool{scans: map[string]*scan{}},
+		dirty:    newDirtyPods(),
 		metrics: ctrlutil.NewSyncMetrics(opts.Metrics, "endpointslice",
 			"Endpoints the endpointslice controller last computed, summed over Services."),
-		workers: opts.Workers,
-		log:     opts.Log,
-		klog:    ctrlutil.Klog(opts.Log),
+		maxPerSlice: int(opts.MaxEndpointsPerSlice),
+		workers:     opts.Workers,
+		log:         opts.Log,
 	}
-	c.reconciler = esreconciler.NewReconciler(client, anyNodeLister{c.nodes}, opts.MaxEndpointsPerSlice,
-		c.tracker, nil, ctrlutil.LogRecorder{Log: opts.Log}, ControllerName)
 
 	_, _ = svcInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueue,
@@ -160,6 +164,7 @@ func (c *Controller) enqueue(obj any) {
 // enqueueAll queues every Service with a selector: a Node's zone changed,
 // and with it possibly the zone of any endpoint.
 func (c *Controller) enqueueAll() {
+	c.zoneGen.Add(1)
 	svcs, err := c.services.List(labels.Everything())
 	if err != nil {
 		return
@@ -175,6 +180,7 @@ func (c *Controller) enqueueAll() {
 // matches the pod's labels before or after the event. old or cur is nil
 // for an add or a delete.
 func (c *Controller) onPod(old, cur any) {
+	c.markPod(old, cur)
 	key := esutil.GetPodUpdateProjectionKey(old, cur)
 	svcs, err := esutil.GetServicesToUpdate(c.services, key)
 	if err != nil {
@@ -193,7 +199,7 @@ func (c *Controller) onPod(old, cur any) {
 
 func (c *Controller) onSliceAdd(obj any) {
 	slice, ok := obj.(*discoveryv1.EndpointSlice)
-	if ok && c.reconciler.ManagedByController(slice) && c.tracker.ShouldSync(slice) {
+	if ok && managedByUs(slice) && c.tracker.ShouldSync(slice) {
 		c.enqueueForSlice(slice)
 	}
 }
@@ -209,7 +215,7 @@ func (c *Controller) onSliceUpdate(oldObj, curObj any) {
 		c.enqueueForSlice(cur)
 		return
 	}
-	if c.reconciler.ManagedByChanged(old, cur) || (c.reconciler.ManagedByController(cur) && c.tracker.ShouldSync(cur)) {
+	if managedByUs(old) != managedByUs(cur) || (managedByUs(cur) && c.tracker.ShouldSync(cur)) {
 		c.enqueueForSlice(cur)
 	}
 }
@@ -219,7 +225,7 @@ func (c *Controller) onSliceDelete(obj any) {
 		obj = tomb.Obj
 	}
 	slice, ok := obj.(*discoveryv1.EndpointSlice)
-	if !ok || !c.reconciler.ManagedByController(slice) || !c.tracker.Has(slice) {
+	if !ok || !managedByUs(slice) || !c.tracker.Has(slice) {
 		return
 	}
 	// HandleDeletion reports whether this controller deleted it itself.
@@ -239,4 +245,9 @@ func zoneOf(obj any) string {
 		return n.Labels[corev1.LabelTopologyZone]
 	}
 	return ""
+}
+
+// managedByUs reports whether this controller manages the slice.
+func managedByUs(s *discoveryv1.EndpointSlice) bool {
+	return s.Labels[discoveryv1.LabelManagedBy] == ControllerName
 }

@@ -3,6 +3,7 @@ package endpointslice
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -10,9 +11,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
-	esutil "k8s.io/endpointslice/util"
 	utilnet "k8s.io/utils/net"
 
 	"github.com/portal-dev/portal/internal/controller/internal/ctrlutil"
@@ -37,16 +38,11 @@ func (c *Controller) sync(ctx context.Context, key string) (err error) {
 	if svc.Spec.Type == corev1.ServiceTypeExternalName || len(svc.Spec.Selector) == 0 {
 		return c.cleanup(ctx, ns, name)
 	}
-	pods, err := c.pods.Pods(ns).List(labels.Set(svc.Spec.Selector).AsSelectorPreValidated())
-	if err != nil {
-		return err
-	}
-	pods = withPodIPs(pods)
 	slices, err := c.managedSlices(ns, name)
 	if err != nil {
 		return err
 	}
-	// Slices already being deleted are not the reconciler's to reuse.
+	// Slices already being deleted are not to be reused.
 	live := slices[:0:0]
 	for _, s := range slices {
 		if s.DeletionTimestamp == nil {
@@ -56,20 +52,59 @@ func (c *Controller) sync(ctx context.Context, key string) (err error) {
 	if c.tracker.StaleSlices(svc, live) {
 		return fmt.Errorf("slices of %s: %w", key, ctrlutil.ErrStale)
 	}
-	trigger := c.triggers.ComputeEndpointLastChangeTriggerTime(ns, svc, pods)
-	svc = withIPFamilies(svc, pods)
-	if err := c.reconciler.Reconcile(c.klog, svc, pods, live, trigger); err != nil {
+	found, trigger, err := c.readPods(key, svc)
+	if found != nil {
+		defer c.scratch.put(key, found)
+	}
+	if err != nil {
 		return err
 	}
-	n := 0
-	for _, p := range pods {
-		if esutil.ShouldPodBeInEndpoints(p, true) {
-			n++
-		}
+	svc = withIPFamilies(svc, found)
+	if err := c.reconcile(ctx, svc, found, live, trigger); err != nil {
+		return err
 	}
+	n := found.eligible
 	c.metrics.SetEndpoints(key, n)
-	c.log.Debug("service synced", "service", key, "pods", len(pods), "endpoints", n, "took", time.Since(start))
+	c.log.Debug("service synced", "service", key, "pods", len(found.members), "endpoints", n, "took", time.Since(start))
 	return nil
+}
+
+// readPods returns the Service's scan and the trigger time of this sync.
+// It updates the previous sync's scan with the pods that changed since,
+// when that scan was made for this very Service object and node zones;
+// otherwise it lists and scans every selected pod. The scan is to be put
+// back in the scratch pool, even with an error.
+func (c *Controller) readPods(key string, svc *corev1.Service) (*scan, time.Time, error) {
+	prev := c.scratch.take(key)
+	zoneGen := c.zoneGen.Load()
+	names, watched := c.dirty.take(key)
+	zone := zoneOfNode(c.nodes)
+	if prev != nil && watched && prev.svc == svc && prev.zoneGen == zoneGen &&
+		c.triggers.known(key) && len(names) <= len(prev.members)/4+64 {
+		sweep := c.triggers.begin(key)
+		sel := labels.Set(svc.Spec.Selector).AsSelectorPreValidated()
+		for _, name := range names {
+			pod, err := c.pods.Pods(svc.Namespace).Get(name)
+			if err != nil || !sel.Matches(labels.Set(pod.Labels)) {
+				pod = nil // gone (the cache only ever answers NotFound)
+			}
+			prev.update(name, pod, zone, sweep)
+		}
+		return prev, sweep.endChanged(svc), nil
+	}
+	if prev != nil {
+		prev.svc = nil // not to be updated unless refilled below
+	}
+	// Collect changes from before the list on, so none is missed.
+	c.dirty.watch(key)
+	pods, err := c.pods.Pods(svc.Namespace).List(labels.Set(svc.Spec.Selector).AsSelectorPreValidated())
+	if err != nil {
+		return prev, time.Time{}, err
+	}
+	sweep := c.triggers.begin(key)
+	found := scanPods(svc, pods, zone, sweep.observe, prev)
+	found.zoneGen = zoneGen
+	return found, sweep.end(svc), nil
 }
 
 // managedSlices lists, from the cache, the slices this controller manages
@@ -98,53 +133,23 @@ func (c *Controller) cleanup(ctx context.Context, ns, name string) error {
 		c.log.Info("endpointslice deleted", "service", ns+"/"+name, "slice", s.Name)
 	}
 	c.tracker.DeleteService(ns, name)
-	c.triggers.DeleteService(ns, name)
-	c.reconciler.DeleteService(ns, name)
+	c.triggers.forget(ns + "/" + name)
+	c.scratch.take(ns + "/" + name)
+	c.dirty.forget(ns + "/" + name)
 	c.metrics.SetEndpoints(ns+"/"+name, -1)
 	return nil
 }
 
-// withPodIPs returns pods where every pod with status.podIP but no
-// status.podIPs reads as podIPs [podIP], as kube-apiserver would have
-// stored it. Pods are shallow-copied, never modified.
-func withPodIPs(pods []*corev1.Pod) []*corev1.Pod {
-	out, copied := pods, false
-	for i, p := range pods {
-		if len(p.Status.PodIPs) > 0 || p.Status.PodIP == "" {
-			continue
-		}
-		if !copied {
-			out, copied = append([]*corev1.Pod(nil), pods...), true
-		}
-		cp := *p
-		cp.Status.PodIPs = []corev1.PodIP{{IP: p.Status.PodIP}}
-		out[i] = &cp
-	}
-	return out
-}
-
 // withIPFamilies returns svc, or for a Service that has neither
 // spec.ipFamilies nor a cluster IP, a shallow copy whose ipFamilies are
-// those of its endpoint-worthy pods (IPv4 first; IPv4 alone when there are
-// none). kube's reconciler would treat such a Service as dual-stack and
-// keep an empty slice for the family no pod has.
-func withIPFamilies(svc *corev1.Service, pods []*corev1.Pod) *corev1.Service {
+// those its endpoints have (IPv4 first; IPv4 alone when there are none).
+// kube's reconciler would treat such a Service as dual-stack and keep an
+// empty slice for the family no pod has.
+func withIPFamilies(svc *corev1.Service, found *scan) *corev1.Service {
 	if len(svc.Spec.IPFamilies) > 0 || (svc.Spec.ClusterIP != "" && svc.Spec.ClusterIP != corev1.ClusterIPNone) {
 		return svc
 	}
-	var v4, v6 bool
-	for _, p := range pods {
-		if !esutil.ShouldPodBeInEndpoints(p, true) {
-			continue
-		}
-		for _, ip := range p.Status.PodIPs {
-			if utilnet.IsIPv6String(ip.IP) {
-				v6 = true
-			} else {
-				v4 = true
-			}
-		}
-	}
+	v4, v6 := len(found.v4.wants) > 0, len(found.v6.wants) > 0
 	cp := *svc
 	cp.Spec.IPFamilies = nil
 	if v4 || !v6 {
@@ -156,15 +161,82 @@ func withIPFamilies(svc *corev1.Service, pods []*corev1.Pod) *corev1.Service {
 	return &cp
 }
 
-// anyNodeLister is the node lister the reconciler reads zones from. A pod
-// whose Node is unknown gets an empty Node (no zone) instead of NotFound,
-// which would make kube's reconciler leave the pod out.
-type anyNodeLister struct{ corelisters.NodeLister }
-
-func (l anyNodeLister) Get(name string) (*corev1.Node, error) {
-	n, err := l.NodeLister.Get(name)
-	if apierrors.IsNotFound(err) {
-		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, nil
+// addressTypes returns the families a Service's slices are of, as kube
+// reads them: its ipFamilies; else its cluster IP's family; else both.
+func addressTypes(svc *corev1.Service) []discoveryv1.AddressType {
+	var out []discoveryv1.AddressType
+	for _, f := range svc.Spec.IPFamilies {
+		t := discoveryv1.AddressTypeIPv4
+		if f == corev1.IPv6Protocol {
+			t = discoveryv1.AddressTypeIPv6
+		} else if f != corev1.IPv4Protocol {
+			continue
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
 	}
-	return n, err
+	switch {
+	case len(out) > 0:
+		return out
+	case svc.Spec.ClusterIP != "" && svc.Spec.ClusterIP != corev1.ClusterIPNone:
+		if utilnet.IsIPv6String(svc.Spec.ClusterIP) {
+			return []discoveryv1.AddressType{discoveryv1.AddressTypeIPv6}
+		}
+		return []discoveryv1.AddressType{discoveryv1.AddressTypeIPv4}
+	}
+	return []discoveryv1.AddressType{discoveryv1.AddressTypeIPv4, discoveryv1.AddressTypeIPv6}
+}
+
+// reconcile brings the Service's live slices in line with its endpoint
+// pods: per family of the Service, plan the writes (see planFamily) and
+// apply them; then delete the slices of families the Service no longer
+// has. Errors of one family do not stop the others.
+func (c *Controller) reconcile(ctx context.Context, svc *corev1.Service, found *scan, live []*discoveryv1.EndpointSlice, trigger time.Time) error {
+	families := addressTypes(svc)
+	byFamily := map[discoveryv1.AddressType][]*discoveryv1.EndpointSlice{}
+	var stray []*discoveryv1.EndpointSlice
+	for _, s := range live {
+		if slices.Contains(families, s.AddressType) {
+			byFamily[s.AddressType] = append(byFamily[s.AddressType], s)
+		} else {
+			stray = append(stray, s)
+		}
+	}
+	meta := newSliceMeta(svc, c.maxPerSlice)
+	var errs []error
+	for _, f := range families {
+		p := planFamily(meta, found.family(f), byFamily[f])
+		if p.empty() {
+			continue
+		}
+		c.log.Debug("endpointslice writes", "service", svc.Namespace+"/"+svc.Name, "family", f,
+			"create", len(p.create), "update", len(p.update), "delete", len(p.delete))
+		if err := c.apply(ctx, svc, p, trigger); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, s := range stray {
+		if err := c.deleteSlice(ctx, s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return utilerrors.NewAggregate(errs)
+}
+
+// zoneOfNode returns a function giving the zone of a Node by name,
+// reading the Node cache once per name. A Node that does not exist has no
+// zone (kube would leave its pods out; see doc.go).
+func zoneOfNode(nodes corelisters.NodeLister) func(string) string {
+	zones := map[string]string{}
+	return func(name string) string {
+		z, ok := zones[name]
+		if !ok {
+			if n, err := nodes.Get(name); err == nil {
+				z = n.Labels[corev1.LabelTopologyZone]
+			}
+			zones[name] = z
+		}
+		return z
+	}
 }
